@@ -1,0 +1,56 @@
+"""numvae: the variational autoencoder built from scratch in NumPy.
+
+Every layer's backward pass is written by hand; every equation of the VAE is a function
+whose docstring carries the math; ``numvae.gradcheck`` lets the computer check each
+derivation. Read the modules in this order, which follows the lecture note:
+
+    layers              Linear, ReLU, sigmoid, tanh, softplus: forward/backward pairs
+    likelihoods         log p(x|z): Bernoulli (cross-entropy) and Gaussian (squared error)
+    kl                  KL divergences between Gaussians, closed forms
+    reparameterization  z = mu + sigma * eps
+    vae, autoencoder    the models; optim, train: learning; gradcheck: verification
+"""
+
+from .autoencoder import Autoencoder
+from .data import Dataset, load_dataset
+from .gradcheck import check_gradients, format_gradient_table, numerical_gradient, rel_error
+from .kl import kl_mvn, kl_mvn_grad, kl_normal, kl_normal_grad, kl_normal_std, kl_normal_std_grad
+from .layers import (
+    linear_backward,
+    linear_forward,
+    relu_backward,
+    relu_forward,
+    sigmoid,
+    sigmoid_backward,
+    sigmoid_forward,
+    softplus,
+    softplus_backward,
+    softplus_forward,
+    tanh_backward,
+    tanh_forward,
+)
+from .likelihoods import (
+    bernoulli_log_prob,
+    bernoulli_log_prob_grad,
+    gaussian_log_prob,
+    gaussian_log_prob_grad,
+)
+from .model import ModelConfig
+from .optim import SGD, Adam
+from .params import ParamDict
+from .reparameterization import reparameterize, reparameterize_backward
+from .train import evaluate, fit, train_epoch
+from .vae import VAE, LossParts
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SGD", "VAE", "Adam", "Autoencoder", "Dataset", "LossParts", "ModelConfig", "ParamDict",
+    "bernoulli_log_prob", "bernoulli_log_prob_grad", "check_gradients", "evaluate", "fit",
+    "format_gradient_table", "gaussian_log_prob", "gaussian_log_prob_grad", "kl_mvn",
+    "kl_mvn_grad", "kl_normal", "kl_normal_grad", "kl_normal_std", "kl_normal_std_grad",
+    "linear_backward", "linear_forward", "load_dataset", "numerical_gradient", "rel_error",
+    "relu_backward", "relu_forward", "reparameterize", "reparameterize_backward", "sigmoid",
+    "sigmoid_backward", "sigmoid_forward", "softplus", "softplus_backward", "softplus_forward",
+    "tanh_backward", "tanh_forward", "train_epoch",
+]

@@ -1,0 +1,76 @@
+"""Argument checks shared by every public function.
+
+Each check raises ``ValueError`` (or ``TypeError``) whose message names the argument,
+what was expected and what was received, so that a student's mistake is reported where
+it was made rather than as a broadcasting error deep inside NumPy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def as_float_array(name: str, value) -> np.ndarray:
+    """Return ``value`` as a floating-point array, keeping float32/float64 as given.
+
+    Integer or boolean input is converted to float64; anything else non-numeric is a
+    TypeError naming ``name``.
+    """
+    arr = np.asarray(value)
+    if arr.dtype.kind == "f":
+        return arr
+    if arr.dtype.kind in "biu":
+        return arr.astype(np.float64)
+    raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
+
+
+def check_finite(name: str, arr: np.ndarray) -> None:
+    """Raise ValueError when ``arr`` holds NaN or infinity."""
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(f"{name} must be finite, got {bad} NaN or infinite value(s)")
+
+
+def check_ndim(name: str, arr: np.ndarray, ndim: int, shape_hint: str) -> None:
+    """Raise ValueError unless ``arr`` has ``ndim`` axes (``shape_hint`` e.g. '(N, D)')."""
+    if arr.ndim != ndim:
+        raise ValueError(f"{name} must have shape {shape_hint}, got shape {arr.shape}")
+
+
+def check_same_shape(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> None:
+    """Raise ValueError unless ``a`` and ``b`` have exactly the same shape."""
+    if a.shape != b.shape:
+        raise ValueError(
+            f"{name_a} and {name_b} must have the same shape, got {a.shape} and {b.shape}"
+        )
+
+
+def check_broadcastable(name: str, arr: np.ndarray, target_shape: tuple) -> None:
+    """Raise ValueError unless ``arr`` broadcasts to ``target_shape`` without growing it."""
+    try:
+        shape = np.broadcast_shapes(arr.shape, target_shape)
+    except ValueError:
+        shape = None
+    if shape != tuple(target_shape):
+        raise ValueError(
+            f"{name} must broadcast to shape {tuple(target_shape)}, got shape {arr.shape}"
+        )
+
+
+def check_positive_int(name: str, value) -> int:
+    """Return ``value`` as an int, raising ValueError unless it is a whole number >= 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be a positive integer, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value}")
+    return int(value)
+
+
+def check_probability_targets(name: str, x: np.ndarray) -> None:
+    """Raise ValueError unless every entry of ``x`` lies in [0, 1] (Bernoulli targets)."""
+    check_finite(name, x)
+    if x.size and (x.min() < 0 or x.max() > 1):
+        raise ValueError(
+            f"{name} must lie in [0, 1] for a Bernoulli likelihood, "
+            f"got values in [{x.min():.4g}, {x.max():.4g}]"
+        )

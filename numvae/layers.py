@@ -1,0 +1,127 @@
+"""Layers as forward/backward pairs, written by hand.
+
+Every ``*_forward`` returns ``(out, cache)``; every ``*_backward`` takes the upstream
+gradient ``dout`` (the gradient of a scalar loss with respect to ``out``) and that cache,
+and returns the gradient(s) of the loss with respect to the inputs. Nothing is stored
+anywhere else, so each pair can be checked alone against finite differences
+(``tests/test_layers.py``). Shapes: ``N`` examples, ``D`` input features, ``M`` outputs.
+All functions keep the dtype they are given.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._checks import check_ndim, check_same_shape
+
+
+def linear_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray):
+    """Affine map  out = x W + b.
+
+    Shapes: x (N, D), W (D, M), b (M,) -> out (N, M).
+    Cache: (x, W), all the backward pass needs.
+    """
+    check_ndim("x", x, 2, "(N, D)")
+    check_ndim("W", W, 2, "(D, M)")
+    if x.shape[1] != W.shape[0]:
+        raise ValueError(f"x has {x.shape[1]} features but W expects {W.shape[0]} (W {W.shape})")
+    if b.shape != (W.shape[1],):
+        raise ValueError(f"b must have shape ({W.shape[1]},) to match W {W.shape}, got {b.shape}")
+    out = x @ W
+    out += b
+    return out, (x, W)
+
+
+def linear_backward(dout: np.ndarray, cache, compute_dx: bool = True, out=None):
+    """Gradients of the affine map.
+
+    With out = x W + b and upstream G = dL/dout (N, M):
+        dL/dx = G W^T  (N, D),   dL/dW = x^T G  (D, M),   dL/db = sum_n G_n  (M,).
+    ``compute_dx=False`` skips dL/dx (returned as None): the first layer of a network
+    never needs the gradient with respect to the data, and it is a whole matrix product.
+    ``out`` may be a pair of arrays (dW, db) to write the weight gradients into, so a
+    model can keep all its gradients in one flat buffer without copying.
+    Returns (dx, dW, db).
+    """
+    x, W = cache
+    dx = dout @ W.T if compute_dx else None
+    if out is None:
+        dW = x.T @ dout
+        db = dout.sum(axis=0)
+    else:
+        dW, db = out
+        np.matmul(x.T, dout, out=dW)
+        np.sum(dout, axis=0, out=db)
+    return dx, dW, db
+
+
+def relu_forward(x: np.ndarray):
+    """Rectified linear unit  out = max(x, 0), elementwise.
+
+    Shapes: x (...) -> out (...). Cache: out itself (out > 0 marks where x > 0).
+    """
+    out = np.maximum(x, 0)
+    return out, out
+
+
+def relu_backward(dout: np.ndarray, cache) -> np.ndarray:
+    """d max(x, 0)/dx = 1 where x > 0, else 0 (the kink at 0 takes the value 0).
+
+    dx = dout * [x > 0], same shape as dout.
+    """
+    out = cache
+    check_same_shape("dout", dout, "relu output", out)
+    return np.where(out > 0, dout, 0)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """Logistic function  s(x) = 1 / (1 + exp(-x)), stable for any finite x.
+
+    Written as exp(min(x,0)) / (1 + exp(-|x|)) so neither branch overflows.
+    """
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
+
+
+def sigmoid_forward(x: np.ndarray):
+    """out = s(x) = 1 / (1 + exp(-x)). Shapes: (...) -> (...). Cache: out."""
+    out = sigmoid(x)
+    return out, out
+
+
+def sigmoid_backward(dout: np.ndarray, cache) -> np.ndarray:
+    """ds/dx = s(x) (1 - s(x)), so dx = dout * out * (1 - out)."""
+    out = cache
+    return dout * out * (1 - out)
+
+
+def tanh_forward(x: np.ndarray):
+    """out = tanh(x). Shapes: (...) -> (...). Cache: out."""
+    out = np.tanh(x)
+    return out, out
+
+
+def tanh_backward(dout: np.ndarray, cache) -> np.ndarray:
+    """d tanh(x)/dx = 1 - tanh(x)^2, so dx = dout * (1 - out^2)."""
+    out = cache
+    return dout * (1 - out * out)
+
+
+def softplus(x: np.ndarray) -> np.ndarray:
+    """softplus(x) = log(1 + exp(x)), computed as max(x, 0) + log1p(exp(-|x|)).
+
+    The rewrite never exponentiates a large positive number, so it is finite and
+    accurate for |x| up to the largest float; softplus(-x) = -log sigmoid(x).
+    """
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def softplus_forward(x: np.ndarray):
+    """out = softplus(x) = log(1 + exp(x)). Shapes: (...) -> (...). Cache: x."""
+    return softplus(x), x
+
+
+def softplus_backward(dout: np.ndarray, cache) -> np.ndarray:
+    """d softplus(x)/dx = sigmoid(x), so dx = dout * sigmoid(x)."""
+    x = cache
+    return dout * sigmoid(x)

@@ -1,0 +1,72 @@
+"""A stack of Linear + ReLU layers, forward and backward, over named parameters.
+
+Layer i of a stack called ``prefix`` reads ``params[f"{prefix}.{i}.W"]`` (D_i, D_{i+1})
+and ``params[f"{prefix}.{i}.b"]`` (D_{i+1},). The encoder and the decoder of every model
+here are such stacks followed by a plain linear layer (no ReLU) for their outputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .layers import linear_backward, linear_forward, relu_backward, relu_forward
+
+
+def linear_shapes(name: str, fan_in: int, fan_out: int) -> dict[str, tuple[int, ...]]:
+    """{name.W: (fan_in, fan_out), name.b: (fan_out,)}."""
+    return {f"{name}.W": (fan_in, fan_out), f"{name}.b": (fan_out,)}
+
+
+def mlp_shapes(prefix: str, sizes: Sequence[int]) -> dict[str, tuple[int, ...]]:
+    """Parameter shapes of the ReLU stack sizes[0] -> sizes[1] -> ... -> sizes[-1]."""
+    shapes: dict[str, tuple[int, ...]] = {}
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        shapes.update(linear_shapes(f"{prefix}.{i}", fan_in, fan_out))
+    return shapes
+
+
+def mlp_forward(params, prefix: str, x: np.ndarray, n_layers: int):
+    """h = relu(... relu(relu(x W_0 + b_0) W_1 + b_1) ...), ``n_layers`` times.
+
+    Shapes: x (N, D_0) -> h (N, D_n). Returns (h, caches), one cache per layer.
+    """
+    caches = []
+    h = x
+    for i in range(n_layers):
+        a, lin_cache = linear_forward(h, params[f"{prefix}.{i}.W"], params[f"{prefix}.{i}.b"])
+        h, relu_cache = relu_forward(a)
+        caches.append((lin_cache, relu_cache))
+    return h, caches
+
+
+def mlp_backward(dh: np.ndarray, caches, grads, prefix: str, compute_dx: bool = True):
+    """Backward through ``mlp_forward``: writes each layer's dW, db into ``grads``.
+
+    Shapes: dh (N, D_n) -> dx (N, D_0), or None when ``compute_dx`` is False (the input
+    is the data, whose gradient nobody needs).
+    """
+    for i in reversed(range(len(caches))):
+        lin_cache, relu_cache = caches[i]
+        da = relu_backward(dh, relu_cache)
+        need_dx = compute_dx or i > 0
+        dh, _, _ = linear_backward(
+            da, lin_cache, compute_dx=need_dx,
+            out=(grads[f"{prefix}.{i}.W"], grads[f"{prefix}.{i}.b"]),
+        )
+    return dh
+
+
+def init_uniform(params, rng: np.random.Generator) -> None:
+    """Fill every W (fan_in, fan_out) and its b with U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+
+    The default initialisation of a PyTorch ``nn.Linear`` layer, so that numvae and the
+    PyTorch baseline in ``benchmarks/`` start from the same distribution.
+    """
+    for name, W in params.items():
+        if name.endswith(".W"):
+            bound = 1.0 / np.sqrt(W.shape[0])
+            W[...] = rng.uniform(-bound, bound, size=W.shape)
+            b = params[name[:-2] + ".b"]
+            b[...] = rng.uniform(-bound, bound, size=b.shape)
