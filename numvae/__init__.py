@@ -14,6 +14,7 @@ derivation. Read the modules in this order, which follows the lecture note:
 from .autoencoder import Autoencoder
 from .data import Dataset, load_dataset
 from .gradcheck import check_gradients, format_gradient_table, numerical_gradient, rel_error
+from .importance import iwae_log_px, log_importance_weights, logsumexp
 from .kl import kl_mvn, kl_mvn_grad, kl_normal, kl_normal_grad, kl_normal_std, kl_normal_std_grad
 from .layers import (
     linear_backward,
@@ -47,9 +48,10 @@ __version__ = "0.1.0"
 __all__ = [
     "SGD", "VAE", "Adam", "Autoencoder", "Dataset", "LossParts", "ModelConfig", "ParamDict",
     "bernoulli_log_prob", "bernoulli_log_prob_grad", "check_gradients", "evaluate", "fit",
-    "format_gradient_table", "gaussian_log_prob", "gaussian_log_prob_grad", "kl_mvn",
+    "format_gradient_table", "gaussian_log_prob", "gaussian_log_prob_grad", "iwae_log_px", "kl_mvn",
     "kl_mvn_grad", "kl_normal", "kl_normal_grad", "kl_normal_std", "kl_normal_std_grad",
-    "linear_backward", "linear_forward", "load_dataset", "numerical_gradient", "rel_error",
+    "linear_backward", "linear_forward", "load_dataset", "log_importance_weights", "logsumexp",
+    "numerical_gradient", "rel_error",
     "relu_backward", "relu_forward", "reparameterize", "reparameterize_backward", "sigmoid",
     "sigmoid_backward", "sigmoid_forward", "softplus", "softplus_backward", "softplus_forward",
     "tanh_backward", "tanh_forward", "train_epoch",
