@@ -1,0 +1,63 @@
+// Open an explorer page in headless Chromium with the network off, exercise it the way a
+// student would, and print what it saw as JSON for tests/test_explorer_browser.py.
+//
+// usage: node explorer_check.cjs PAGE.html REQUEST.json [SCREENSHOT.png]
+// REQUEST.json: {"decode": [[z...], ...], "drag": [[a, b], ...]}
+"use strict";
+const fs = require("fs");
+const path = require("path");
+const { chromium } = require("playwright-core");
+
+async function main() {
+  const [pagePath, requestPath, screenshot] = process.argv.slice(2);
+  const request = JSON.parse(fs.readFileSync(requestPath, "utf8"));
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  const result = { consoleErrors: [], networkRequests: [], decoded: [], drags: [], keyboard: null };
+  try {
+    const context = await browser.newContext({ offline: true, viewport: { width: 1100, height: 760 } });
+    const page = await context.newPage();
+    page.on("console", (msg) => { if (msg.type() === "error") result.consoleErrors.push(msg.text()); });
+    page.on("pageerror", (err) => result.consoleErrors.push(String(err)));
+    page.on("request", (req) => { if (!req.url().startsWith("file:")) result.networkRequests.push(req.url()); });
+    await page.goto("file://" + path.resolve(pagePath));
+    await page.waitForFunction(() => window.explorer && window.explorer.ready, null, { timeout: 10000 });
+
+    result.decoded = await page.evaluate((zs) => zs.map((z) => window.explorer.decode(z)), request.decode);
+
+    // drag the marker from point to point with the mouse button held, as a student would
+    let first = true;
+    for (const [a, b] of request.drag) {
+      const { x, y } = await page.evaluate(([a, b]) => window.explorer.latentToClient(a, b), [a, b]);
+      if (first) { await page.mouse.move(x, y); await page.mouse.down(); first = false; }
+      else await page.mouse.move(x, y, { steps: 5 });
+      result.drags.push(await page.evaluate(() => ({
+        latent: window.explorer.latent(), image: window.explorer.lastImage(), pixels: window.explorer.imagePixels(),
+      })));
+    }
+    await page.mouse.up();
+
+    const before = await page.evaluate(() => window.explorer.latent());
+    await page.focus("#map");
+    await page.keyboard.press("ArrowRight");
+    await page.keyboard.press("ArrowUp");
+    const after = await page.evaluate(() => window.explorer.latent());
+    await page.click("#sample");
+    const sampled = await page.evaluate(() => window.explorer.latent());
+    result.keyboard = { before, after, sampled };
+    result.title = await page.title();
+    result.infoText = await page.textContent("#info");
+    if (screenshot) {
+      await page.evaluate(([a, b]) => window.explorer.setLatent([a, b]), request.screenshotLatent || [0, 0]);
+      await page.screenshot({ path: screenshot });
+    }
+  } finally {
+    await browser.close();
+  }
+  process.stdout.write(JSON.stringify(result));
+}
+
+main().catch((err) => { process.stderr.write(String(err && err.stack || err) + "\n"); process.exit(1); });

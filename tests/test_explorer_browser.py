@@ -1,0 +1,95 @@
+"""The latent-space explorer in a real browser: headless Chromium driven by playwright-core.
+
+The page's JavaScript decoder must agree with numvae's float32 decode within 1e-5 per
+pixel, dragging the pointer must decode the point under it, and the page must load with
+the network off and log no console errors. Skipped (with the reason) only when no browser
+or driver is installed; .ci/run installs both.
+"""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import numvae as nv
+from numvae.explorer import build_explorer_html, write_explorer
+
+BROWSER_DIR = Path(__file__).parent / "browser"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def browser_missing() -> str | None:
+    if shutil.which("node") is None:
+        return "node is not installed"
+    if not Path(CHROMIUM).exists():
+        return "chromium is not installed (apt-get install chromium)"
+    if not (BROWSER_DIR / "node_modules" / "playwright-core").exists():
+        return "playwright-core is not installed (npm install --prefix tests/browser)"
+    return None
+
+
+pytestmark = pytest.mark.skipif(browser_missing() is not None, reason=str(browser_missing()))
+
+
+def trained_model(latent: int):
+    train, test = nv.load_dataset("digits", "train"), nv.load_dataset("digits", "test")
+    model = nv.VAE(nv.ModelConfig(input_dim=64, hidden=(32, 16), latent=latent))
+    rng = np.random.default_rng(0)
+    params = model.init_params(rng)
+    nv.fit(model, params, train.x, test.x, optimizer=nv.Adam(3e-3), epochs=3, rng=rng)
+    return model, params, test
+
+
+def run_page(tmp_path, model, params, test, request):
+    mu, _ = model.encode(params, test.x)
+    page = build_explorer_html(model, params, mu, test.y, test.image_shape,
+                               {"data set": "digits", "test -ELBO": "12.3 nats"})
+    html_path = write_explorer(tmp_path / "explorer.html", page)
+    req = tmp_path / "request.json"
+    req.write_text(json.dumps(request))
+    proc = subprocess.run(["node", str(BROWSER_DIR / "explorer_check.cjs"), str(html_path), str(req)],
+                          capture_output=True, text=True, timeout=120, env={"CHROMIUM": CHROMIUM,
+                                                                            "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout), page
+
+
+def test_page_decodes_like_numvae_and_follows_the_pointer(tmp_path):
+    model, params, test = trained_model(latent=2)
+    zs = [[0.0, 0.0], [1.5, -0.7], [-2.2, 2.9], [4.0, -4.0]]
+    drag = [[-1.0, 1.0], [0.5, 0.25], [2.0, -1.5]]
+    out, page = run_page(tmp_path, model, params, test, {"decode": zs, "drag": drag})
+
+    assert out["consoleErrors"] == []
+    assert out["networkRequests"] == []
+    for keyword in ("<script src", "<link", "http://", "https://"):
+        assert keyword not in page, f"the page must be self-contained, found {keyword!r}"
+
+    expected = model.decode(params, np.array(zs, dtype=np.float32))
+    np.testing.assert_allclose(np.array(out["decoded"]), expected, atol=1e-5, rtol=0)
+
+    for (a, b), seen in zip(drag, out["drags"], strict=True):
+        z_page = np.array(seen["latent"])
+        assert np.abs(z_page - [a, b]).max() < 0.05, (z_page, (a, b))  # within a map pixel or two
+        numvae_image = model.decode(params, z_page[None].astype(np.float32))[0]
+        np.testing.assert_allclose(seen["image"], numvae_image, atol=1e-5, rtol=0)
+        assert np.abs(np.array(seen["pixels"]) - np.round(255 * numvae_image)).max() <= 1
+
+    kb = out["keyboard"]
+    assert kb["after"][0] > kb["before"][0] and kb["after"][1] > kb["before"][1]
+    assert kb["sampled"] != kb["after"]
+    assert "test -ELBO" in out["infoText"]
+
+
+def test_higher_latent_has_a_slider_per_dimension_and_agrees(tmp_path):
+    model, params, test = trained_model(latent=3)
+    zs = [[0.3, -0.2, 1.0], [-1.0, 2.0, -0.5]]
+    out, page = run_page(tmp_path, model, params, test, {"decode": zs, "drag": [[0.5, 0.5]]})
+    assert out["consoleErrors"] == [] and out["networkRequests"] == []
+    np.testing.assert_allclose(np.array(out["decoded"]), model.decode(params, np.array(zs, np.float32)),
+                               atol=1e-5, rtol=0)
+    assert len(out["drags"][0]["latent"]) == 3
+    assert out["drags"][0]["latent"][2] == 0.0  # the map moves only the two shown dimensions
