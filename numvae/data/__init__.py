@@ -1,6 +1,22 @@
-"""Data sets: the embedded digits here; MNIST and friends in ``numvae.data.load_dataset``."""
+"""Data sets: the embedded digits, MNIST, Fashion-MNIST and binarized MNIST.
 
+``load_dataset(name, split)`` is the one entry point. Behind it, one idea per module:
+
+    dataset          the Dataset record, binarization, load_dataset
+    digits           scikit-learn's embedded 8x8 digits (offline, the default)
+    mnist            MNIST and Fashion-MNIST from IDX files
+    binarized_mnist  Larochelle & Murray's binarized MNIST from .amat files
+    idx, amat        the two file formats, read and checked
+    locate           where files come from: folder, NUMVAE_DATA_DIR, cache, download
+    registry         file names, published SHA-256 checksums, mirrors
+"""
+
+from .amat import read_amat
 from .dataset import Dataset, load_dataset
 from .digits import load_digits
+from .idx import read_idx
+from .registry import REGISTRY
 
-__all__ = ["Dataset", "load_dataset", "load_digits"]
+DATASET_NAMES = ("digits", *REGISTRY)
+
+__all__ = ["DATASET_NAMES", "Dataset", "load_dataset", "load_digits", "read_amat", "read_idx"]

@@ -1,7 +1,8 @@
-"""The ``Dataset`` record every loader returns, and ``load_dataset`` by name."""
+"""The ``Dataset`` record every loader returns, binarization, and ``load_dataset`` by name."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,11 +60,51 @@ def apply_binarization(ds: Dataset, binarize: str | None) -> Dataset:
     return Dataset(x, ds.y, ds.image_shape, ds.name, binarize)
 
 
-def load_dataset(name: str, split: str = "train", data_dir=None, download: bool = True,
-                 binarize: str | None = None) -> Dataset:
-    """Load a data set split by name. Only 'digits' (embedded, offline) for now."""
-    from .digits import load_digits
+def load_dataset(name: str, split: str = "train", data_dir: str | os.PathLike | None = None,
+                 download: bool = True, binarize: str | None = None) -> Dataset:
+    """Load one split of a data set by name.
 
+    name: 'digits' (scikit-learn's embedded 8x8 digits, splits 'train'/'test', never
+        touches the network or any folder), 'mnist' or 'fashion-mnist' (28x28, splits
+        'train' 60000 / 'test' 10000, labels 0-9), 'binarized-mnist' (Larochelle &
+        Murray's fixed binary MNIST, splits 'train' 50000 / 'valid' 10000 / 'test' 10000,
+        no labels: y is None).
+    data_dir: a folder holding the files (or holding the set's sub-folder, e.g. mnist/);
+        searched first, then $NUMVAE_DATA_DIR/<set>/, the user cache, system folders.
+        ``numvae.data.locate`` documents the order and the folder names.
+    download: fetch missing files into the cache (checked against their published
+        SHA-256); False to stay offline and raise FileNotFoundError instead.
+    binarize: None (grey levels in [0, 1]), 'static' (thresholded at 0.5 here) or
+        'dynamic' (grey levels kept; the training loop draws a fresh Bernoulli image per
+        batch from its Generator). 'binarized-mnist' is already binary: it comes back
+        with binarize='static' for None or 'static', and 'dynamic' is refused.
+
+    Returns a Dataset: x float32 (N, D) in [0, 1], y int64 (N,) or None, image_shape,
+    name, binarize. Raises ValueError for an unknown name, split or binarization, or a
+    damaged file or download (naming it); FileNotFoundError when the files are neither
+    in any folder nor downloadable (the message says how to provide them).
+    """
+    from .binarized_mnist import load_amat_split
+    from .digits import load_digits
+    from .locate import find_files
+    from .mnist import load_idx_split
+    from .registry import REGISTRY
+
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
+    if binarize not in BINARIZATIONS:
+        raise ValueError(f"binarize must be one of {BINARIZATIONS}, got {binarize!r}")
     if name == "digits":
         return apply_binarization(load_digits(split), binarize)
-    raise ValueError(f"name must be one of ('digits',), got {name!r}")
+    if name not in REGISTRY:
+        raise ValueError(f"name must be one of {('digits', *REGISTRY)}, got {name!r}")
+    source = REGISTRY[name]
+    if source.format == "amat" and binarize == "dynamic":
+        raise ValueError(
+            f"binarize='dynamic' needs grey levels, but {name} is already binary (a fixed draw); "
+            "use binarize=None or 'static' with it, or 'dynamic' with 'mnist'"
+        )
+    paths = find_files(source, split, data_dir=data_dir, download=download)
+    if source.format == "amat":
+        return load_amat_split(source, split, paths)
+    return apply_binarization(load_idx_split(source, split, paths), binarize)
