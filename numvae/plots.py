@@ -2,12 +2,19 @@
 
 matplotlib with the non-interactive Agg backend, so figures render without a screen.
 Each function takes arrays, writes one PNG atomically and returns its path.
+
+Image grids (samples, reconstructions, manifolds) are drawn pixel-exactly: the tiled
+images are enlarged by a whole number ``scale`` and placed with ``figimage``, without
+resampling, so every model pixel is a ``scale x scale`` block of the PNG and the PNG's
+size follows from the grid (``grid_layout``). Scatter plots and loss curves have fixed
+sizes (``SCATTER_SIZE``, ``CURVES_SIZE``, in inches at ``DPI``).
 """
 
 from __future__ import annotations
 
-import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import matplotlib
 
@@ -15,59 +22,193 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from ._atomic import atomic_write  # noqa: E402
+
+DPI = 100
+MARGIN = 6  # px around a grid
+TITLE_HEIGHT = 28  # px above a titled grid
+AXIS_LEFT, AXIS_BOTTOM = 72, 44  # px for tick labels and axis names of a labelled grid
+SCATTER_SIZE = (6.4, 5.2)
+CURVES_SIZE = (13.0, 3.8)
+TARGET_GRID_PX = 560  # images are enlarged until the grid's longer side is about this
+
 
 def _save(fig, path) -> Path:
-    """Write ``fig`` to ``path`` via a temporary file and a rename (never half-written)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    os.replace(tmp, path)
-    return path
+    """Write ``fig`` as a PNG to ``path`` atomically (never a half-written file)."""
+    try:
+        return atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=DPI))
+    finally:
+        plt.close(fig)
 
 
 def tile_images(images: np.ndarray, image_shape: tuple[int, int], ncols: int,
                 pad: int = 1, pad_value: float = 0.5) -> np.ndarray:
     """Arrange (n, H*W) images in a grid with ``ncols`` columns and ``pad`` grey pixels
-    between tiles: (rows*(H+pad)-pad, ncols*(W+pad)-pad)."""
+    between tiles: (rows*(H+pad)-pad, ncols*(W+pad)-pad), filled row by row."""
+    images = np.asarray(images)
     h, w = image_shape
+    if images.ndim != 2 or images.shape[1] != h * w:
+        raise ValueError(f"images must have shape (n, {h * w}) for image_shape {tuple(image_shape)}, "
+                         f"got {images.shape}")
+    if ncols < 1:
+        raise ValueError(f"ncols must be a positive integer, got {ncols}")
     n = images.shape[0]
     nrows = -(-n // ncols)
     tiles = np.full((nrows * ncols, h + pad, w + pad), pad_value, dtype=np.float64)
-    tiles[:n, :h, :w] = np.asarray(images).reshape(n, h, w)
+    tiles[:n, :h, :w] = images.reshape(n, h, w)
     grid = tiles.reshape(nrows, ncols, h + pad, w + pad).transpose(0, 2, 1, 3)
     grid = grid.reshape(nrows * (h + pad), ncols * (w + pad))
     return grid[: grid.shape[0] - pad, : grid.shape[1] - pad]
 
 
-def image_grid(images, image_shape, path, ncols: int = 10, title: str | None = None) -> Path:
-    """Save (n, H*W) images in [0, 1] as one grey-level grid."""
-    grid = tile_images(np.asarray(images), image_shape, ncols)
-    fig, ax = plt.subplots(figsize=(ncols * 0.6 + 0.5, grid.shape[0] / grid.shape[1] * ncols * 0.6 + 0.6))
-    ax.imshow(grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-    ax.axis("off")
+class GridLayout(NamedTuple):
+    """Where a grid of images sits in its PNG, in pixels (origin top-left)."""
+
+    scale: int  # each grid pixel is a scale x scale block
+    top: int
+    left: int
+    height: int  # of the whole PNG
+    width: int
+
+
+def grid_layout(grid_shape: tuple[int, int], scale: int | None = None, title: bool = False,
+                labelled_axes: bool = False) -> GridLayout:
+    """Pixel layout of a grid figure: the grid enlarged ``scale`` times plus margins.
+
+    ``scale=None`` picks the whole number that brings the longer side near
+    ``TARGET_GRID_PX`` (at least 1).
+    """
+    gh, gw = grid_shape
+    scale = max(1, round(TARGET_GRID_PX / max(gh, gw))) if scale is None else int(scale)
+    if scale < 1:
+        raise ValueError(f"scale must be a positive integer, got {scale}")
+    top = TITLE_HEIGHT if title else MARGIN
+    left = AXIS_LEFT if labelled_axes else MARGIN
+    bottom = AXIS_BOTTOM if labelled_axes else MARGIN
+    return GridLayout(scale, top, left, top + gh * scale + bottom, left + gw * scale + MARGIN)
+
+
+def _grid_figure(grid: np.ndarray, layout: GridLayout, title: str | None):
+    """A figure of exactly layout.width x layout.height pixels showing ``grid`` unresampled."""
+    s = layout.scale
+    fig = plt.figure(figsize=(layout.width / DPI, layout.height / DPI), dpi=DPI)
+    pixels = np.repeat(np.repeat(grid, s, axis=0), s, axis=1)
+    bottom = layout.height - layout.top - pixels.shape[0]
+    fig.figimage(pixels, xo=layout.left, yo=bottom, cmap="gray", vmin=0, vmax=1, origin="upper")
     if title:
-        ax.set_title(title)
+        fig.text(0.5, 1 - layout.top / 2 / layout.height, title, ha="center", va="center", fontsize=10)
+    return fig
+
+
+def image_grid(images, image_shape, path, ncols: int = 10, title: str | None = None,
+               scale: int | None = None) -> Path:
+    """Save (n, H*W) images with values in [0, 1] as one grey-level grid, row by row."""
+    grid = tile_images(np.asarray(images), image_shape, ncols)
+    layout = grid_layout(grid.shape, scale, title=bool(title))
+    return _save(_grid_figure(grid, layout, title), path)
+
+
+def reconstructions(x, x_rec, image_shape, path, n: int = 10, scale: int | None = None) -> Path:
+    """Inputs in the top row, their reconstructions in the bottom row.  x, x_rec (N, H*W)."""
+    if np.shape(x) != np.shape(x_rec):
+        raise ValueError(f"x and x_rec must have the same shape, got {np.shape(x)} and {np.shape(x_rec)}")
+    n = min(n, x.shape[0])
+    return image_grid(np.concatenate([x[:n], x_rec[:n]]), image_shape, path, ncols=n,
+                      title="inputs (top), reconstructions (bottom)", scale=scale)
+
+
+def manifold_codes(n: int = 21, z1_range: Sequence[float] = (-10.0, 5.0),
+                   z2_range: Sequence[float] = (-5.0, 5.0), inverse_cdf: bool = False):
+    """The n x n codes a manifold figure decodes, row by row from the top.
+
+    Linear grid: z1 evenly over ``z1_range`` (left to right) and z2 evenly over
+    ``z2_range`` (top = high), the seed's figure. ``inverse_cdf=True``: u evenly on
+    (0, 1) at the midpoints (i + 1/2)/n, mapped through the inverse standard normal CDF,
+    z = Phi^-1(u) (Kingma & Welling's figure), so each tile covers equal prior mass.
+
+    Returns (z (n*n, 2) float64, z1 values (n,), z2 values top to bottom (n,)).
+    """
+    from scipy.stats import norm
+
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+        raise ValueError(f"n must be an integer >= 2, got {n!r}")
+    for name, r in (("z1_range", z1_range), ("z2_range", z2_range)):
+        if len(r) != 2 or not r[0] < r[1]:
+            raise ValueError(f"{name} must be (low, high) with low < high, got {tuple(r)}")
+    if inverse_cdf:
+        z1 = norm.ppf((np.arange(n) + 0.5) / n)
+        z2 = z1[::-1]
+    else:
+        z1 = np.linspace(z1_range[0], z1_range[1], n)
+        z2 = np.linspace(z2_range[0], z2_range[1], n)[::-1]
+    zz1, zz2 = np.meshgrid(z1, z2)
+    return np.stack([zz1.ravel(), zz2.ravel()], axis=1), z1, z2
+
+
+def manifold_grid(decode: Callable[[np.ndarray], np.ndarray], image_shape, path,
+                  z1_range=(-10.0, 5.0), z2_range=(-5.0, 5.0), n: int = 21, inverse_cdf: bool = False,
+                  dtype=np.float32, scale: int | None = None) -> Path:
+    """Decode the n x n codes of ``manifold_codes`` and tile the images, axes labelled in z.
+
+    ``decode`` maps codes (n*n, 2) of ``dtype`` to mean images (n*n, H*W) in [0, 1].
+    """
+    z, z1, z2 = manifold_codes(n, z1_range, z2_range, inverse_cdf)
+    grid = tile_images(decode(z.astype(dtype)), image_shape, ncols=n)
+    if inverse_cdf:
+        title = f"decoded {n}x{n} grid, z = inverse normal CDF of an even grid on (0, 1)^2"
+    else:
+        title = (f"decoded {n}x{n} grid, z1 in [{z1_range[0]:g}, {z1_range[1]:g}], "
+                 f"z2 in [{z2_range[0]:g}, {z2_range[1]:g}]")
+    layout = grid_layout(grid.shape, scale, title=True, labelled_axes=True)
+    fig = _grid_figure(grid, layout, title)
+    gh, gw = grid.shape
+    ax = fig.add_axes((layout.left / layout.width, 1 - (layout.top + gh * layout.scale) / layout.height,
+                       gw * layout.scale / layout.width, gh * layout.scale / layout.height))
+    ax.set_xlim(0, gw)
+    ax.set_ylim(gh, 0)
+    ax.patch.set_alpha(0)  # the axes only carry ticks; the pixels come from figimage
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    h, w = image_shape
+    shown = np.unique(np.linspace(0, n - 1, 5).round().astype(int))  # five labelled tiles per axis
+    ax.set_xticks(shown * (w + 1) + w / 2, [f"{v:.3g}" for v in z1[shown]])
+    ax.set_yticks(shown * (h + 1) + h / 2, [f"{v:.3g}" for v in z2[shown]])
+    ax.tick_params(labelsize=8)
+    ax.set_xlabel("z1")
+    ax.set_ylabel("z2")
     return _save(fig, path)
 
 
-def reconstructions(x, x_rec, image_shape, path, n: int = 10) -> Path:
-    """Inputs in the top row, their reconstructions in the bottom row."""
-    n = min(n, x.shape[0])
-    return image_grid(np.concatenate([x[:n], x_rec[:n]]), image_shape, path, ncols=n,
-                      title="inputs (top) and reconstructions (bottom)")
+def principal_components(z: np.ndarray, k: int = 2):
+    """Project codes (N, K) on their first k principal components.
+
+    Returns (projections (N, k), fraction of the variance each component explains (k,)).
+    """
+    z = np.asarray(z, dtype=np.float64)
+    if z.ndim != 2 or z.shape[1] < k:
+        raise ValueError(f"z must have shape (N, K) with K >= {k}, got {z.shape}")
+    zc = z - z.mean(axis=0)
+    _, s, vt = np.linalg.svd(zc, full_matrices=False)
+    explained = s**2 / max(float(np.sum(s**2)), np.finfo(np.float64).tiny)
+    return zc @ vt[:k].T, explained[:k]
 
 
 def latent_scatter(z, labels, path, xlabel: str = "z1", ylabel: str = "z2",
                    title: str = "latent means of the test set") -> Path:
-    """Scatter 2-D codes (N, 2), coloured by integer label when labels are given."""
-    fig, ax = plt.subplots(figsize=(6, 5))
+    """Scatter 2-D codes (N, 2), coloured by integer label (0..9) when labels are given."""
+    z = np.asarray(z)
+    if z.ndim != 2 or z.shape[1] != 2:
+        raise ValueError(f"z must have shape (N, 2), got {z.shape}")
+    if labels is not None and np.shape(labels) != (z.shape[0],):
+        raise ValueError(f"labels must have shape ({z.shape[0]},), got {np.shape(labels)}")
+    fig = plt.figure(figsize=SCATTER_SIZE, dpi=DPI, layout="constrained")
+    ax = fig.add_subplot()
+    size = 4 if z.shape[0] <= 2000 else 1.5
     if labels is None:
-        ax.scatter(z[:, 0], z[:, 1], s=4, alpha=0.6)
+        ax.scatter(z[:, 0], z[:, 1], s=size, alpha=0.6, rasterized=True)
     else:
-        sc = ax.scatter(z[:, 0], z[:, 1], c=labels, cmap="tab10", s=4, alpha=0.8,
-                        vmin=-0.5, vmax=9.5)
+        sc = ax.scatter(z[:, 0], z[:, 1], c=labels, cmap="tab10", s=size, alpha=0.8,
+                        vmin=-0.5, vmax=9.5, rasterized=True)
         fig.colorbar(sc, ax=ax, ticks=range(10), label="class")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -75,36 +216,19 @@ def latent_scatter(z, labels, path, xlabel: str = "z1", ylabel: str = "z2",
     return _save(fig, path)
 
 
-def manifold_grid(decode, image_shape, path, z1_range=(-10.0, 5.0), z2_range=(-5.0, 5.0),
-                  n: int = 21, inverse_cdf: bool = False, dtype=np.float32) -> Path:
-    """Decode an n x n grid of 2-D codes and tile the images.
+def loss_curves(history: Sequence[dict], path) -> Path:
+    """Train and test -ELBO, reconstruction and KL per epoch, three panels.
 
-    Linear grid: z1 over ``z1_range`` (columns), z2 over ``z2_range`` (rows, top = high),
-    the seed's figure. ``inverse_cdf=True``: a uniform grid on (0, 1)^2 mapped through
-    the inverse Gaussian CDF (Kingma & Welling's figure), covering p(z) evenly.
+    ``history``: records with 'epoch' and train_/test_ 'loss', 'recon', 'kl' (nats/image).
     """
-    from scipy.stats import norm
-
-    if inverse_cdf:
-        u = np.linspace(0.5 / n, 1 - 0.5 / n, n)
-        z1 = z2 = norm.ppf(u)
-        title = f"decoded {n}x{n} grid, z = Phi^-1(u), u uniform"
-    else:
-        z1, z2 = np.linspace(*z1_range, n), np.linspace(*z2_range, n)
-        title = f"decoded {n}x{n} grid, z1 in {list(z1_range)}, z2 in {list(z2_range)}"
-    zz1, zz2 = np.meshgrid(z1, z2[::-1])
-    z = np.stack([zz1.ravel(), zz2.ravel()], axis=1).astype(dtype)
-    return image_grid(decode(z), image_shape, path, ncols=n, title=title)
-
-
-def loss_curves(history, path) -> Path:
-    """Train and test -ELBO, reconstruction and KL per epoch, three panels."""
+    if not history:
+        raise ValueError("history must hold at least one epoch record, got none")
     epochs = [r["epoch"] for r in history]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    fig, axes = plt.subplots(1, 3, figsize=CURVES_SIZE, dpi=DPI, layout="constrained")
     for ax, key, name in zip(axes, ("loss", "recon", "kl"), ("-ELBO", "reconstruction", "KL"),
                              strict=True):
-        ax.plot(epochs, [r[f"train_{key}"] for r in history], "o-", label="train")
-        ax.plot(epochs, [r[f"test_{key}"] for r in history], "s-", label="test")
+        ax.plot(epochs, [r[f"train_{key}"] for r in history], "o-", ms=3, label="train")
+        ax.plot(epochs, [r[f"test_{key}"] for r in history], "s-", ms=3, label="test")
         ax.set_xlabel("epoch")
         ax.set_ylabel("nats per image")
         ax.set_title(name)

@@ -1,7 +1,8 @@
 """The command line: ``python -m numvae <command>`` (also installed as ``numvae``).
 
 Each subcommand lives in its own module with ``add_parser(subparsers)`` and
-``run(args) -> int``; this file only assembles them.
+``run(args) -> int``; this file only assembles them and turns expected errors (bad
+options, missing or corrupt files) into one line on stderr and exit status 2.
 """
 
 from __future__ import annotations
@@ -9,14 +10,26 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import train
+from . import evaluate, gradcheck, plot, sample, train
 
-COMMANDS = [train]
+COMMANDS = [
+    train,
+    evaluate,
+    sample,
+    plot,
+    gradcheck,
+]
 
 EPILOG = """examples:
-  python -m numvae train                         # 2-D latent VAE on the embedded digits
-  python -m numvae train --epochs 50 --out runs/digits
-  python -m numvae train --help                  # every option of a command
+  numvae train                                  # 2-D latent VAE on the embedded digits -> runs/digits
+  numvae train --epochs 50 --out runs/seed      # every option: numvae train --help
+  numvae train --resume runs/seed --epochs 80   # continue a run from its checkpoint
+  numvae evaluate runs/seed                     # test ELBO and importance-weighted log p(x)
+  numvae sample runs/seed --n 64                # draws from p(x) to a PNG
+  numvae plot runs/seed                         # redraw the run's figures
+  numvae gradcheck --variance-head relu         # finite-difference check of every gradient
+
+(python -m numvae ... is the same program.)
 """
 
 
@@ -37,6 +50,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (ValueError, TypeError, FileNotFoundError) as err:
+    except (ValueError, TypeError, OSError) as err:
         print(f"numvae {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except FloatingPointError as err:
+        print(f"numvae {args.command}: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"\nnumvae {args.command}: interrupted", file=sys.stderr)
+        return 130

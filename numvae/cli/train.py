@@ -1,84 +1,209 @@
-"""``numvae train``: train a model, print one metrics line per epoch, write figures."""
+"""``numvae train``: train a model, checkpoint every epoch, resume, write figures.
+
+A run lives in one folder (see ``numvae.runs``). After every epoch the metrics line is
+printed and appended to metrics.csv, then checkpoint.npz is replaced atomically. The
+checkpoint holds the Generator's state as it is after the epoch's evaluation, so
+``--resume`` continues the very same random stream and the resumed run matches the
+uninterrupted one bit for bit.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from ..autoencoder import Autoencoder
-from ..data import load_dataset
-from ..model import LIKELIHOODS, VARIANCE_HEADS, ModelConfig
-from ..optim import SGD, Adam
-from ..train import fit, format_record
-from ..vae import VAE
+from .. import __version__
+from ..checkpoint import Checkpoint, save_checkpoint
+from ..model import ModelConfig
+from ..runs import (
+    CHECKPOINT,
+    FIGURES,
+    METRICS,
+    append_metrics,
+    build_model,
+    build_optimizer,
+    load_run,
+    write_config,
+    write_metrics,
+)
+from ..train import evaluate, fit, format_record
 from . import figures
+from .options import add_data_dir_option, add_figure_options, add_model_options, load_split, positive_int
 
 EXAMPLES = """examples:
-  python -m numvae train                                   # digits, 2-D latent, figures in runs/digits
-  python -m numvae train --epochs 100 --latent 2 --out runs/seed
-  python -m numvae train --variance-head relu              # the seed's sigma = ReLU(h) + 0.05
-  python -m numvae train --likelihood gaussian --hidden 256,128
+  numvae train                                        # digits, 2-D latent, folder runs/digits
+  numvae train --epochs 100 --out runs/seed           # train longer, elsewhere
+  numvae train --variance-head relu                   # the seed's sigma = ReLU(h) + 0.05
+  numvae train --dataset mnist --data-dir ~/data --binarize dynamic --hidden 512,256
+  numvae train --beta 4 --kl-warmup 10                # beta-VAE, KL weight ramped over 10 epochs
+  numvae train --resume runs/seed --epochs 150        # continue a run (after Ctrl-C, or for longer)
+
+(python -m numvae train ... is the same command.)
 """
 
-
-def parse_hidden(text: str) -> tuple[int, ...]:
-    """'512,256' -> (512, 256); '' -> () (no hidden layer)."""
-    try:
-        widths = tuple(int(w) for w in text.split(",") if w.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--hidden must be comma-separated integers, got {text!r}") from None
-    if any(w < 1 for w in widths):
-        raise argparse.ArgumentTypeError(f"--hidden widths must be positive, got {text!r}")
-    return widths
+DEFAULTS = {"dataset": "digits", "binarize": "none", "model": "vae", "latent": 2, "hidden": (128,),
+            "likelihood": "bernoulli", "variance_head": "logvar", "epochs": 40, "batch_size": 64,
+            "lr": 1e-3, "optimizer": "adam", "beta": 1.0, "kl_warmup": 0, "seed": 0}
+# Options that define a run: with --resume they may be repeated but not changed.
+RUN_OPTIONS = tuple(k for k in DEFAULTS if k != "epochs")
+SGD_MOMENTUM = 0.9
+INTERRUPTED = 130  # the shell's exit status for a process stopped by Ctrl-C (128 + SIGINT)
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("train", help="train a VAE and write metrics and figures",
-                       description="Train a VAE (or a plain autoencoder) and write figures.",
+    p = sub.add_parser("train", help="train a VAE; metrics, checkpoints and figures in a run folder",
+                       description="Train a VAE (or a plain autoencoder). Writes DIR/config.json, "
+                                   "DIR/metrics.csv (one row per epoch), DIR/checkpoint.npz (after "
+                                   "every epoch) and DIR/figures/*.png.",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--dataset", default="digits", help="data set name (default: digits, embedded)")
-    p.add_argument("--model", choices=("vae", "ae"), default="vae", help="VAE or plain autoencoder")
-    p.add_argument("--latent", type=int, default=2, help="latent dimensions K (default 2)")
-    p.add_argument("--hidden", type=parse_hidden, default=(128,), help="hidden widths, e.g. 512,256")
-    p.add_argument("--likelihood", choices=LIKELIHOODS, default="bernoulli")
-    p.add_argument("--variance-head", choices=VARIANCE_HEADS, default="logvar")
-    p.add_argument("--epochs", type=int, default=40)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
-    p.add_argument("--beta", type=float, default=1.0, help="KL weight (1 = the true ELBO)")
-    p.add_argument("--kl-warmup", type=int, default=0, help="epochs of linear KL warm-up")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", type=Path, default=Path("runs/digits"), help="output folder")
+    p.add_argument("--dataset", default=None, help="data set name (default: digits, embedded and offline)")
+    add_data_dir_option(p)
+    p.add_argument("--binarize", choices=("none", "static", "dynamic"), default=None,
+                   help="none: grey levels; static: threshold at 0.5 once; dynamic: a fresh Bernoulli "
+                        "draw of every image each epoch (default: none)")
+    add_model_options(p, DEFAULTS, help_default=True)
+    p.add_argument("--epochs", type=positive_int, default=None,
+                   help="total epochs; with --resume, train until this many (default: 40)")
+    p.add_argument("--batch-size", type=positive_int, default=None, help="mini-batch size (default: 64)")
+    p.add_argument("--lr", type=float, default=None, help="learning rate (default: 0.001)")
+    p.add_argument("--optimizer", choices=("adam", "sgd"), default=None,
+                   help=f"adam, or sgd with momentum {SGD_MOMENTUM} (default: adam)")
+    p.add_argument("--beta", type=float, default=None, help="KL weight; 1 is the true ELBO (default: 1)")
+    p.add_argument("--kl-warmup", type=int, default=None,
+                   help="epochs over which the KL weight rises linearly to beta (default: 0, none)")
+    p.add_argument("--seed", type=int, default=None, help="seed of the run's Generator (default: 0)")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR",
+                   help="run folder (default: runs/<dataset>)")
+    p.add_argument("--resume", type=Path, default=None, metavar="DIR",
+                   help="continue the run in DIR from its checkpoint")
+    p.add_argument("--overwrite", action="store_true",
+                   help="start afresh even if --out already holds a run (deletes its checkpoint)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_figure_options(p)
     p.set_defaults(run=run)
 
 
-def run(args) -> int:
-    train_set = load_dataset(args.dataset, "train")
-    test_set = load_dataset(args.dataset, "test")
-    config = ModelConfig(input_dim=train_set.x.shape[1], hidden=args.hidden, latent=args.latent,
-                         likelihood=args.likelihood, variance_head=args.variance_head)
-    model = VAE(config) if args.model == "vae" else Autoencoder(config)
-    optimizer = Adam(lr=args.lr) if args.optimizer == "adam" else SGD(lr=args.lr, momentum=0.9)
-    rng = np.random.default_rng(args.seed)
-    params = model.init_params(rng)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "config.json").write_text(json.dumps(
-        {"model": args.model, "dataset": args.dataset, **config.to_dict(), "epochs": args.epochs,
-         "batch_size": args.batch_size, "lr": args.lr, "optimizer": args.optimizer,
-         "beta": args.beta, "kl_warmup": args.kl_warmup, "seed": args.seed}, indent=2))
+def _option(name: str) -> str:
+    return "--" + name.replace("_", "-")
 
-    before = model.loss(params, test_set.x, rng=np.random.default_rng(args.seed))
-    print(f"untrained: test -ELBO {before.loss:.3f} (rec {before.recon:.3f} + KL {before.kl:.3f})")
-    history = fit(model, params, train_set.x, test_set.x, optimizer=optimizer, epochs=args.epochs,
-                  rng=rng, batch_size=args.batch_size, beta=args.beta, kl_warmup=args.kl_warmup,
-                  progress=not args.quiet and sys.stderr.isatty(),
-                  on_epoch_end=lambda record, _: print(format_record(record), flush=True))
-    for path in figures.write_all(model, params, test_set, history, args.out / "figures"):
+
+def new_run(args):
+    """(folder, config, checkpoint=None) for a run that starts from epoch 0."""
+    settings = {k: v if getattr(args, k) is None else getattr(args, k) for k, v in DEFAULTS.items()}
+    if settings["beta"] < 0:
+        raise ValueError(f"--beta must be >= 0, got {settings['beta']}")
+    if settings["kl_warmup"] < 0:
+        raise ValueError(f"--kl-warmup must be >= 0, got {settings['kl_warmup']}")
+    folder = args.out if args.out is not None else Path("runs") / settings["dataset"]
+    if (folder / CHECKPOINT).exists() and not args.overwrite:
+        raise ValueError(f"--out {folder} already holds a run ({CHECKPOINT}); continue it with "
+                         f"--resume {folder}, start afresh with --overwrite, or choose another --out")
+    config = {"model": settings["model"], "dataset": settings["dataset"],
+              "data_dir": None if args.data_dir is None else str(args.data_dir.resolve()),
+              "binarize": settings["binarize"]}
+    test_set = load_split(config, "test", None)
+    model_config = ModelConfig(input_dim=test_set.x.shape[1], hidden=settings["hidden"],
+                               latent=settings["latent"], likelihood=settings["likelihood"],
+                               variance_head=settings["variance_head"])
+    config.update(model_config.to_dict())
+    config["image_shape"] = list(test_set.image_shape)
+    config.update({k: settings[k] for k in ("epochs", "batch_size", "optimizer", "lr", "beta",
+                                            "kl_warmup", "seed")})
+    config.update(momentum=SGD_MOMENTUM, numvae_version=__version__)
+    build_optimizer(config)  # validates lr before anything is written
+    if args.overwrite:
+        for stale in [folder / CHECKPOINT, folder / METRICS, *(folder / FIGURES).glob("*.png")]:
+            stale.unlink(missing_ok=True)
+    return folder, config, None
+
+
+def resumed_run(args):
+    """(folder, config, checkpoint) of the run in --resume DIR, checked against the options."""
+    folder = args.resume
+    if args.overwrite:
+        raise ValueError("--overwrite cannot be combined with --resume (which keeps the run)")
+    if args.out is not None and args.out.resolve() != folder.resolve():
+        raise ValueError(f"--out {args.out} differs from --resume {folder}; "
+                         "a resumed run stays in its folder")
+    _, ckpt = load_run(folder)
+    config = dict(ckpt.config)
+    conflicts = []
+    for key in RUN_OPTIONS:
+        given = getattr(args, key)
+        if given is not None and (list(given) if key == "hidden" else given) != config.get(key):
+            conflicts.append(f"{_option(key)} {given!r} (the run has {config.get(key)!r})")
+    if conflicts:
+        raise ValueError(f"options differ from the run in {folder}: " + "; ".join(conflicts)
+                         + ". Leave them out to continue the run as it was, or start a new one with --out")
+    epochs = config["epochs"] if args.epochs is None else args.epochs
+    if epochs < ckpt.epoch:
+        raise ValueError(f"--epochs must be at least the {ckpt.epoch} epochs the run in {folder} has "
+                         f"finished, got {epochs}")
+    config["epochs"] = epochs
+    if args.data_dir is not None:
+        config["data_dir"] = str(args.data_dir.resolve())
+    return folder, config, ckpt
+
+
+def describe(config: dict, train_size: int, test_size: int) -> str:
+    sizes = "-".join(map(str, [config["input_dim"], *config["hidden"], config["latent"]]))
+    head = f", {config['variance_head']} head" if config["model"] == "vae" else ""
+    return (f"{config['model'].upper()} {sizes} ({config['likelihood']}{head}) on {config['dataset']} "
+            f"({train_size} train / {test_size} test images, binarize={config['binarize']})")
+
+
+def run(args) -> int:
+    folder, config, ckpt = resumed_run(args) if args.resume is not None else new_run(args)
+    train_set = load_split(config, "train", args.data_dir)
+    test_set = load_split(config, "test", args.data_dir)
+    model, optimizer = build_model(config), build_optimizer(config)
+    if ckpt is None:
+        rng = np.random.default_rng(config["seed"])
+        params, opt_state, start, history = model.init_params(rng), None, 0, []
+    else:
+        rng, params, opt_state = ckpt.rng, ckpt.params, ckpt.opt_state
+        start, history = ckpt.epoch, ckpt.history
+    binarize = None if config["binarize"] == "none" else config["binarize"]
+
+    folder.mkdir(parents=True, exist_ok=True)
+    write_config(folder, config)
+    write_metrics(folder, history)  # on resume: drops rows of an epoch the checkpoint never saw
+    print(f"{describe(config, len(train_set), len(test_set))}; run folder {folder}")
+    if ckpt is None:
+        before = evaluate(model, params, test_set.x, np.random.default_rng(config["seed"]),
+                          binarize=binarize)
+        print(f"untrained: test -ELBO {before['loss']:.3f} "
+              f"(rec {before['recon']:.3f} + KL {before['kl']:.3f})")
+    else:
+        print(f"resuming after epoch {start} of {config['epochs']}")
+
+    saved = {"epoch": start if ckpt is not None else None}
+
+    def on_epoch_end(record: dict, state: dict) -> None:
+        history.append(record)
+        print(format_record(record), flush=True)
+        append_metrics(folder, record)
+        save_checkpoint(folder / CHECKPOINT, Checkpoint(params, state, rng, record["epoch"], config, history))
+        saved["epoch"] = record["epoch"]
+
+    try:
+        fit(model, params, train_set.x, test_set.x, optimizer=optimizer, epochs=config["epochs"], rng=rng,
+            batch_size=config["batch_size"], beta=config["beta"], kl_warmup=config["kl_warmup"],
+            binarize=binarize, opt_state=opt_state, start_epoch=start,
+            progress=not args.quiet and sys.stderr.isatty(), on_epoch_end=on_epoch_end)
+    except KeyboardInterrupt:
+        if saved["epoch"] is None:
+            print("\ninterrupted before the first epoch finished: no checkpoint was written", file=sys.stderr)
+        else:
+            print(f"\ninterrupted: {folder / CHECKPOINT} holds epoch {saved['epoch']} intact; continue with\n"
+                  f"  numvae train --resume {folder}", file=sys.stderr)
+        return INTERRUPTED
+
+    for path in figures.write_all(model, params, test_set, history, folder / FIGURES, seed=config["seed"],
+                                  grid_size=args.grid_size, z1_range=tuple(args.z1_range),
+                                  z2_range=tuple(args.z2_range)):
         print(f"wrote {path}")
     return 0

@@ -1,0 +1,134 @@
+"""A run folder: what ``numvae train`` writes and ``evaluate``, ``sample``, ``plot`` read.
+
+    DIR/config.json      the run's settings (model, data, optimizer, seed, epochs)
+    DIR/metrics.csv      one row per finished epoch (appended as training goes)
+    DIR/checkpoint.npz   parameters, optimizer and Generator state after the last epoch
+    DIR/figures/*.png    the figures
+
+The checkpoint is the authority: it carries the config and the history too, so a
+folder can be resumed, evaluated or plotted from it alone; config.json and metrics.csv
+are for people (and spreadsheets). Every file here is written atomically.
+
+A run's config is a flat dict, e.g.
+
+    {"model": "vae", "input_dim": 64, "hidden": [128], "latent": 2, "likelihood":
+     "bernoulli", "variance_head": "logvar", "sigma_floor": 0.05, "output_logvar": 0.0,
+     "image_shape": [8, 8], "dataset": "digits", "data_dir": null, "binarize": "none", "epochs": 40,
+     "batch_size": 64, "optimizer": "adam", "lr": 0.001, "momentum": 0.9, "beta": 1.0,
+     "kl_warmup": 0, "seed": 0, "numvae_version": "0.1.0"}
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from ._atomic import atomic_write_text
+from .autoencoder import Autoencoder
+from .checkpoint import Checkpoint, load_checkpoint
+from .model import ModelConfig
+from .optim import SGD, Adam
+from .vae import VAE
+
+CONFIG = "config.json"
+METRICS = "metrics.csv"
+CHECKPOINT = "checkpoint.npz"
+FIGURES = "figures"
+METRIC_COLUMNS = ("epoch", "beta", "binarize", "train_loss", "train_recon", "train_kl",
+                  "test_loss", "test_recon", "test_kl", "seconds")
+MODEL_KEYS = ("input_dim", "hidden", "latent", "likelihood", "variance_head", "sigma_floor",
+              "output_logvar")
+MODELS = {"vae": VAE, "ae": Autoencoder}
+
+
+def build_model(config: dict):
+    """The VAE or Autoencoder a run config describes."""
+    if config.get("model") not in MODELS:
+        raise ValueError(f"config['model'] must be one of {tuple(MODELS)}, got {config.get('model')!r}")
+    missing = [k for k in MODEL_KEYS if k not in config]
+    if missing:
+        raise ValueError(f"config is missing the model settings {missing}")
+    return MODELS[config["model"]](ModelConfig(**{k: config[k] for k in MODEL_KEYS}))
+
+
+def image_shape(config: dict) -> tuple[int, int]:
+    """(height, width) of the run's images, as stored in its config."""
+    shape = config.get("image_shape")
+    if not (isinstance(shape, list) and len(shape) == 2 and shape[0] * shape[1] == config.get("input_dim")):
+        raise ValueError(f"config['image_shape'] must be [height, width] with height * width = input_dim "
+                         f"({config.get('input_dim')}), got {shape!r}")
+    return shape[0], shape[1]
+
+
+def build_optimizer(config: dict):
+    """Adam(lr) or SGD(lr, momentum) from a run config."""
+    if config.get("optimizer") == "adam":
+        return Adam(lr=config["lr"])
+    if config.get("optimizer") == "sgd":
+        return SGD(lr=config["lr"], momentum=config["momentum"])
+    raise ValueError(f"config['optimizer'] must be 'adam' or 'sgd', got {config.get('optimizer')!r}")
+
+
+def write_config(folder: str | os.PathLike, config: dict) -> Path:
+    return atomic_write_text(Path(folder) / CONFIG, json.dumps(config, indent=2) + "\n")
+
+
+def _format(value) -> str:
+    # repr of a Python float round-trips exactly, so the CSV holds the metrics bit for bit
+    return repr(float(value)) if not isinstance(value, (str, int)) else str(value)
+
+
+def _csv_rows(records: Sequence[dict], header: bool) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    if header:
+        writer.writerow(METRIC_COLUMNS)
+    for r in records:
+        writer.writerow([_format(r[c]) for c in METRIC_COLUMNS])
+    return buf.getvalue()
+
+
+def write_metrics(folder: str | os.PathLike, history: Sequence[dict]) -> Path:
+    """(Re)write DIR/metrics.csv with a header and one row per record, atomically."""
+    return atomic_write_text(Path(folder) / METRICS, _csv_rows(history, header=True))
+
+
+def append_metrics(folder: str | os.PathLike, record: dict) -> Path:
+    """Append one epoch's row to DIR/metrics.csv (with a header if the file is new)."""
+    path = Path(folder) / METRICS
+    new = not path.is_file() or path.stat().st_size == 0
+    with open(path, "a", encoding="utf-8", newline="") as f:
+        f.write(_csv_rows([record], header=new))
+    return path
+
+
+def read_metrics(folder: str | os.PathLike) -> list[dict]:
+    """Rows of DIR/metrics.csv as records (epoch int, binarize str, the rest float)."""
+    path = Path(folder) / METRICS
+    if not path.is_file():
+        raise FileNotFoundError(f"no metrics file at {path}")
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    try:
+        return [{c: int(r[c]) if c == "epoch" else r[c] if c == "binarize" else float(r[c])
+                 for c in METRIC_COLUMNS} for r in rows]
+    except (KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"{path} has a malformed row ({err}); expected columns {METRIC_COLUMNS}") from None
+
+
+def load_run(folder: str | os.PathLike):
+    """(model, checkpoint) of a run folder, the parameters checked against the model."""
+    path = Path(folder) / CHECKPOINT
+    if not Path(folder).is_dir():
+        raise FileNotFoundError(f"no run folder at {folder}")
+    ckpt: Checkpoint = load_checkpoint(path)
+    try:
+        model = build_model(ckpt.config)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{path} holds an unusable model config: {err}") from None
+    ckpt.check_shapes(model.param_shapes(), source=str(path))
+    return model, ckpt
