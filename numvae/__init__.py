@@ -12,7 +12,7 @@ derivation. Read the modules in this order, which follows the lecture note:
 """
 
 from .autoencoder import Autoencoder
-from .data import Dataset, load_dataset
+from .data import DATASET_NAMES, Dataset, load_dataset, read_amat, read_idx
 from .gradcheck import check_gradients, format_gradient_table, numerical_gradient, rel_error
 from .importance import iwae_log_px, log_importance_weights, logsumexp
 from .kl import kl_mvn, kl_mvn_grad, kl_normal, kl_normal_grad, kl_normal_std, kl_normal_std_grad
@@ -52,6 +52,7 @@ __all__ = [
     "kl_mvn_grad", "kl_normal", "kl_normal_grad", "kl_normal_std", "kl_normal_std_grad",
     "linear_backward", "linear_forward", "load_dataset", "log_importance_weights", "logsumexp",
     "numerical_gradient", "rel_error",
+    "DATASET_NAMES", "read_amat", "read_idx",
     "relu_backward", "relu_forward", "reparameterize", "reparameterize_backward", "sigmoid",
     "sigmoid_backward", "sigmoid_forward", "softplus", "softplus_backward", "softplus_forward",
     "tanh_backward", "tanh_forward", "train_epoch",
