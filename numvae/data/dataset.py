@@ -84,6 +84,7 @@ def load_dataset(name: str, split: str = "train", data_dir: str | os.PathLike | 
     damaged file or download (naming it); FileNotFoundError when the files are neither
     in any folder nor downloadable (the message says how to provide them).
     """
+    # Imported here, not at the top: these modules import Dataset from this one.
     from .binarized_mnist import load_amat_split
     from .digits import load_digits
     from .locate import find_files
