@@ -34,6 +34,8 @@ def run(args) -> int:
     mu = model.encode(ckpt.params, test.x.astype(ckpt.params.flat.dtype))
     mu = mu[0] if isinstance(mu, tuple) else mu  # a VAE's posterior means; an autoencoder's codes
     last = ckpt.history[-1] if ckpt.history else None
+    elbo = (f"{last['test_loss']:.3f} nats (recon {last['test_recon']:.3f} + KL {last['test_kl']:.3f})"
+            if last else "not evaluated")
     info = {
         "run": str(args.run),
         "model": f"{config.get('model', 'vae')}: {config['input_dim']}-"
@@ -42,8 +44,7 @@ def run(args) -> int:
         "likelihood": config["likelihood"],
         "variance head": config.get("variance_head", "-"),
         "epochs trained": ckpt.epoch,
-        "test -ELBO": f"{last['test_loss']:.3f} nats (recon {last['test_recon']:.3f} + KL {last['test_kl']:.3f})"
-        if last else "not evaluated",
+        "test -ELBO": elbo,
     }
     page = build_explorer_html(model, ckpt.params, mu, test.y, test.image_shape, info)
     out = write_explorer(args.out or args.run / "explorer.html", page)
