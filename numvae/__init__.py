@@ -12,8 +12,23 @@ derivation. Read the modules in this order, which follows the lecture note:
 """
 
 from .autoencoder import Autoencoder
+from .autoregressive import LogisticAutoregressive, autoregressive_mask
 from .data import DATASET_NAMES, Dataset, load_dataset, read_amat, read_idx
+from .diagnostics import (
+    active_units,
+    aggregate_posterior_kl,
+    aggregate_posterior_moments,
+    kl_per_dimension,
+    nearest_neighbor_distance,
+)
+from .estimators import (
+    expected_squared_distance,
+    pathwise_gradient,
+    score_function_gradient,
+    squared_distance,
+)
 from .gradcheck import check_gradients, format_gradient_table, numerical_gradient, rel_error
+from .heads import sigma_head_backward, sigma_head_forward
 from .importance import iwae_log_px, log_importance_weights, logsumexp
 from .kl import kl_mvn, kl_mvn_grad, kl_normal, kl_normal_grad, kl_normal_std, kl_normal_std_grad
 from .layers import (
@@ -36,10 +51,21 @@ from .likelihoods import (
     gaussian_log_prob,
     gaussian_log_prob_grad,
 )
+from .linear_gaussian import LinearGaussian
 from .model import ModelConfig
+from .mvn import mvn_log_prob, mvn_sample
 from .optim import SGD, Adam
 from .params import ParamDict
 from .reparameterization import reparameterize, reparameterize_backward
+from .toy import (
+    categorical_entropy,
+    categorical_log_prob,
+    categorical_log_prob_grad,
+    categorical_mle,
+    kl_categorical,
+    sample_categorical,
+    softmax,
+)
 from .train import evaluate, fit, train_epoch
 from .vae import VAE, LossParts
 
@@ -56,4 +82,13 @@ __all__ = [
     "relu_backward", "relu_forward", "reparameterize", "reparameterize_backward", "sigmoid",
     "sigmoid_backward", "sigmoid_forward", "softplus", "softplus_backward", "softplus_forward",
     "tanh_backward", "tanh_forward", "train_epoch",
+]
+
+__all__ += [
+    "LinearGaussian", "LogisticAutoregressive", "active_units", "aggregate_posterior_kl",
+    "aggregate_posterior_moments", "autoregressive_mask", "categorical_entropy", "categorical_log_prob",
+    "categorical_log_prob_grad", "categorical_mle", "expected_squared_distance", "kl_categorical",
+    "kl_per_dimension", "mvn_log_prob", "mvn_sample", "nearest_neighbor_distance", "pathwise_gradient",
+    "sample_categorical", "score_function_gradient", "sigma_head_backward", "sigma_head_forward", "softmax",
+    "squared_distance",
 ]
