@@ -51,9 +51,9 @@ class Autoencoder(EncoderDecoder):
         grads = params.zeros_like() if out is None else out
         z, (enc_caches, z_cache) = self._encode(params, x)
         logits, dec_cache = self._decode_logits(params, z)
-        recon = -float(self._log_likelihood(x, logits).mean())
+        log_px, dlogits = self._log_likelihood_and_grad(x, logits, np.full(n, -1.0 / n, dtype=x.dtype))
+        recon = -float(log_px.mean())
 
-        dlogits = self._log_likelihood_grad(x, logits, np.full(n, -1.0 / n, dtype=x.dtype))
         dz = self._decode_backward(dlogits, dec_cache, grads)
         first = not self.config.hidden
         dh, _, _ = linear_backward(

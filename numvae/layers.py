@@ -71,16 +71,24 @@ def relu_backward(dout: np.ndarray, cache) -> np.ndarray:
     """
     out = cache
     check_same_shape("dout", dout, "relu output", out)
-    return np.where(out > 0, dout, 0)
+    # A multiply by the 0/1 mask, not np.where(out > 0, dout, 0): same numbers, but
+    # where() branches per element and is several times slower on a random pattern.
+    return dout * (out > 0)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    """Logistic function  s(x) = 1 / (1 + exp(-x)), stable for any finite x.
+    """Logistic function  s(x) = 1 / (1 + exp(-x)), accurate for any x.
 
-    Written as exp(min(x,0)) / (1 + exp(-|x|)) so neither branch overflows.
+    Computed as written. For very negative x (below -88 in float32, -709 in float64)
+    exp(-x) overflows to inf and 1 / (1 + inf) = 0, which is the right answer, so that
+    overflow is silenced rather than avoided with a branch per element. Everywhere else
+    each step is exact to a rounding (1 + exp(-x) >= 1 never cancels), so s(x) keeps
+    its relative accuracy even where it is tiny, e.g. s(-50) = 1.9e-22.
     """
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1, e) / (1 + e)
+    with np.errstate(over="ignore"):
+        e = np.exp(-np.asarray(x))
+    e += 1
+    return np.reciprocal(e, out=e) if isinstance(e, np.ndarray) else 1 / e
 
 
 def sigmoid_forward(x: np.ndarray):

@@ -55,7 +55,7 @@ def bernoulli_log_prob(x: np.ndarray, logits: np.ndarray) -> np.ndarray:
     Shapes: x (N, D) in [0, 1], logits (N, D) -> (N,).
     """
     x, logits = _check_bernoulli(x, logits)
-    return np.sum(x * logits - softplus(logits), axis=1)
+    return _bernoulli_log_prob(x, logits)
 
 
 def bernoulli_log_prob_grad(
@@ -68,8 +68,30 @@ def bernoulli_log_prob_grad(
     Shapes: x (N, D), logits (N, D), dout (N,) or None (ones) -> dlogits (N, D).
     """
     x, logits = _check_bernoulli(x, logits)
+    return _bernoulli_log_prob_grad(x, logits, dout)
+
+
+def bernoulli_log_prob_and_grad(x: np.ndarray, logits: np.ndarray, dout: np.ndarray | None = None):
+    """``bernoulli_log_prob`` and ``bernoulli_log_prob_grad`` together, checking x once.
+
+    A training step needs both for the same batch; validating x (finite, in [0, 1])
+    once instead of twice is a measurable part of the step for a (128, 784) batch.
+    Returns (log p (N,), dlogits (N, D)).
+    """
+    x, logits = _check_bernoulli(x, logits)
+    return _bernoulli_log_prob(x, logits), _bernoulli_log_prob_grad(x, logits, dout)
+
+
+def _bernoulli_log_prob(x, logits):
+    # sum_d x_d l_d - sum_d softplus(l_d): two row sums, no (N, D) difference array
+    return np.einsum("nd,nd->n", x, logits) - np.sum(softplus(logits), axis=1)
+
+
+def _bernoulli_log_prob_grad(x, logits, dout):
     g = x - sigmoid(logits)
-    return g if dout is None else g * np.asarray(dout)[:, None]
+    if dout is not None:
+        g *= np.asarray(dout, dtype=g.dtype)[:, None]  # in place: g is ours
+    return g
 
 
 def _check_gaussian(x, mean, logvar):

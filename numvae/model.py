@@ -21,7 +21,7 @@ from ._checks import as_float_array, check_finite, check_ndim, check_positive_in
 from .layers import linear_backward, linear_forward, sigmoid
 from .likelihoods import (
     bernoulli_log_prob,
-    bernoulli_log_prob_grad,
+    bernoulli_log_prob_and_grad,
     gaussian_log_prob,
     gaussian_log_prob_grad,
 )
@@ -152,13 +152,18 @@ class EncoderDecoder(ABC):
             return bernoulli_log_prob(x, logits)
         return gaussian_log_prob(x, sigmoid(logits), self.config.output_logvar)
 
-    def _log_likelihood_grad(self, x, logits, dout):
-        """d/dlogits of sum_n dout_n log p(x_n | z_n): (N, D)."""
+    def _log_likelihood_and_grad(self, x, logits, dout):
+        """log p(x | z) (N,) and d/dlogits of sum_n dout_n log p(x_n | z_n) (N, D).
+
+        Value and gradient in one call, so x is validated once and, for the Gaussian, the
+        mean sigmoid(logits) is computed once.
+        """
         if self.config.likelihood == "bernoulli":
-            return bernoulli_log_prob_grad(x, logits, dout)
+            return bernoulli_log_prob_and_grad(x, logits, dout)
         mean = sigmoid(logits)
+        log_px = gaussian_log_prob(x, mean, self.config.output_logvar)
         dmean, _ = gaussian_log_prob_grad(x, mean, self.config.output_logvar, dout)
-        return dmean * mean * (1 - mean)  # through the sigmoid: ds/dl = s (1 - s)
+        return log_px, dmean * mean * (1 - mean)  # through the sigmoid: ds/dl = s (1 - s)
 
     def log_likelihood(self, params, x: np.ndarray, z: np.ndarray) -> np.ndarray:
         """log p(x | z), summed over pixels. Shapes: x (N, D), z (N, K) -> (N,)."""

@@ -9,6 +9,7 @@ operations on the whole model at once, done in place.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,15 +81,23 @@ class Adam:
         m, v = state["m"], state["v"]
         state["step"] += 1
         t = state["step"]
-        m *= self.beta1
-        m += (1 - self.beta1) * g
-        v *= self.beta2
-        v += (1 - self.beta2) * (g * g)
+        # Plain Python floats (math.sqrt, not np.sqrt) on purpose: an np.float64 scalar
+        # would turn every float32 expression below into a float64 one, twice the work.
         c1, c2 = 1 - self.beta1**t, 1 - self.beta2**t
         # lr * (m/c1) / (sqrt(v/c2) + eps) == (lr sqrt(c2)/c1) * m / (sqrt(v) + eps sqrt(c2))
-        denom = np.sqrt(v)
-        denom += self.eps * np.sqrt(c2)
-        p -= (self.lr * np.sqrt(c2) / c1) * (m / denom)
-
+        step_size = self.lr * math.sqrt(c2) / c1
+        eps_hat = self.eps * math.sqrt(c2)
+        # Each line is one pass over the whole model, written into m, v, p or one scratch
+        # buffer (out=, in-place operators), so no other model-sized array is allocated.
+        work = np.empty_like(p)
+        m *= self.beta1
+        m += np.multiply(g, 1 - self.beta1, out=work)  # m <- b1 m + (1 - b1) g
+        v *= self.beta2
+        np.multiply(g, g, out=work)
+        v += np.multiply(work, 1 - self.beta2, out=work)  # v <- b2 v + (1 - b2) g^2
+        np.sqrt(v, out=work)
+        work += eps_hat
+        np.divide(m, work, out=work)
+        p -= np.multiply(work, step_size, out=work)  # theta <- theta - step_size m / (sqrt(v) + eps_hat)
 
 OPTIMIZERS = {"adam": Adam, "sgd": SGD}

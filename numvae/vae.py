@@ -144,12 +144,12 @@ class VAE(EncoderDecoder):
         eps = self._eps(x, mu, eps, rng)
         z = reparameterize(mu, logvar, eps)
         logits, dec_cache = self._decode_logits(params, z)
-        log_px = self._log_likelihood(x, logits)  # (N,) summed over pixels
+        # d loss / d log p(x_n|z_n) = -1/N: the likelihood returns its value and gradient together
+        log_px, dlogits = self._log_likelihood_and_grad(x, logits, np.full(n, -1.0 / n, dtype=x.dtype))
         kl = kl_normal_std(mu, logvar)  # (N,) summed over latent dims
-        recon, kl_mean = -float(np.mean(log_px)), float(np.mean(kl))
+        recon, kl_mean = -float(np.mean(log_px)), float(np.mean(kl))  # log_px summed over pixels
 
-        # backward, bottom to top: d loss / d log p(x_n|z_n) = -1/N,  d loss / d KL_n = beta/N
-        dlogits = self._log_likelihood_grad(x, logits, np.full(n, -1.0 / n, dtype=x.dtype))
+        # backward, bottom to top: d loss / d KL_n = beta/N
         dz = self._decode_backward(dlogits, dec_cache, grads)
         dmu, dlogvar = reparameterize_backward(dz, mu, logvar, eps)
         dmu_kl, dlogvar_kl = kl_normal_std_grad(mu, logvar, np.full(n, beta / n, dtype=x.dtype))
