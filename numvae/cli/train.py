@@ -110,6 +110,7 @@ def new_run(args):
                                variance_head=settings["variance_head"])
     config.update(model_config.to_dict())
     config["image_shape"] = list(test_set.image_shape)
+    config["binarize"] = test_set.binarize or "none"  # a data set may come binary already
     config.update({k: settings[k] for k in ("epochs", "batch_size", "optimizer", "lr", "beta",
                                             "kl_warmup", "seed")})
     config.update(momentum=SGD_MOMENTUM, numvae_version=__version__)
