@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import evaluate, gradcheck, plot, sample, train
+from . import evaluate, exercises, gradcheck, plot, sample, train
 
 COMMANDS = [
     train,
@@ -18,6 +18,7 @@ COMMANDS = [
     sample,
     plot,
     gradcheck,
+    exercises,
 ]
 
 EPILOG = """examples:

@@ -1,0 +1,134 @@
+"""``numvae exercises``: hand out the classroom exercises, check a folder, grade a class."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from ..exercises.catalog import EXERCISES, get_exercise, select
+from ..exercises.grader import DEFAULT_TIMEOUT, check_folder, grade_submissions
+from ..exercises.handout import init_folder
+from ..exercises.report import as_json, format_table, grade_rows, grades_csv, write_atomic
+
+EXAMPLES = """examples:
+  python -m numvae exercises list                        # the exercises, in the lecture's order
+  python -m numvae exercises init my-vae                 # students: write the skeletons into my-vae/
+  python -m numvae exercises check my-vae                # grade every exercise, one line per check
+  python -m numvae exercises check my-vae bce kl_mvn     # only these exercises
+  python -m numvae exercises check my-vae --json         # machine-readable results
+  python -m numvae exercises grade submissions --csv grades.csv   # instructors: one row per student
+"""
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _add_grading_options(p: argparse.ArgumentParser, default_jobs: int) -> None:
+    p.add_argument("names", nargs="*", metavar="NAME",
+                   help="exercises to grade, by name (bce), file (ex03_bce) or number (3); default all")
+    p.add_argument("--timeout", type=positive_float, default=DEFAULT_TIMEOUT,
+                   help="seconds each check may run before it counts as failed "
+                        f"(default {DEFAULT_TIMEOUT:g})")
+    p.add_argument("--jobs", type=positive_int, default=default_jobs,
+                   help=f"exercise files graded at the same time (default {default_jobs})")
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("exercises", help="classroom exercises with an autograder",
+                       description="Classroom exercises: students implement the VAE's derivations, "
+                                   "the grader runs their files in subprocesses and says what is wrong.",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    actions = p.add_subparsers(dest="action", metavar="action", required=True)
+
+    listing = actions.add_parser("list", help="one line per exercise")
+    listing.set_defaults(run=run_list)
+
+    init = actions.add_parser("init", help="write the skeleton files into a folder")
+    init.add_argument("folder", type=Path, metavar="DIR")
+    init.add_argument("names", nargs="*", metavar="NAME", help="only these exercises (default all)")
+    init.add_argument("--force", action="store_true", help="overwrite files that already exist")
+    init.set_defaults(run=run_init)
+
+    check = actions.add_parser("check", help="grade a folder and print one line per check",
+                               description="Grade a folder. Exit status 1 when any check fails.")
+    check.add_argument("folder", type=Path, metavar="DIR")
+    check.add_argument("--json", action="store_true", help="print the results as JSON")
+    _add_grading_options(check, default_jobs=1)
+    check.set_defaults(run=run_check)
+
+    grade = actions.add_parser("grade", help="grade one sub-folder per student into a CSV",
+                               description="Grade SUBMISSIONS_DIR/<student>/ for every student; write a "
+                                           "CSV with one row per student, one column per exercise (the "
+                                           "fraction of its checks passed) and the total.")
+    grade.add_argument("submissions", type=Path, metavar="SUBMISSIONS_DIR")
+    grade.add_argument("--csv", type=Path, required=True, metavar="OUT.csv", help="the grade sheet to write")
+    grade.add_argument("--details", type=Path, metavar="OUT.json",
+                       help="also write every check's result for every student as JSON")
+    _add_grading_options(grade, default_jobs=min(4, os.cpu_count() or 1))
+    grade.set_defaults(run=run_grade)
+
+
+def run_list(args) -> int:
+    for exercise in EXERCISES:
+        n_checks = len(exercise.check_names())
+        print(f"{exercise.number:2d}  {exercise.name:<19} {exercise.file:<28} {exercise.title} "
+              f"({n_checks} checks)")
+    return 0
+
+
+def run_init(args) -> int:
+    for name in args.names:
+        get_exercise(name)  # an unknown name is an error before anything is written
+    written, kept = init_folder(args.folder, args.names, force=args.force)
+    for path in written:
+        print(f"wrote {path}")
+    for path in kept:
+        print(f"kept  {path} (it exists; --force overwrites it)")
+    print(f"\nnext: fill in the functions, then run  python -m numvae exercises check {args.folder}")
+    return 0
+
+
+def run_check(args) -> int:
+    exercises = select(args.names)
+    results = check_folder(args.folder, args.names, timeout=args.timeout, jobs=args.jobs)
+    if args.json:
+        print(json.dumps(as_json(args.folder, results, exercises), indent=2))
+    else:
+        print(format_table(results, exercises))
+    return 0 if all(r.passed for r in results) else 1
+
+
+def run_grade(args) -> int:
+    exercises = select(args.names)
+    grades = grade_submissions(args.submissions, args.names, timeout=args.timeout, jobs=args.jobs)
+    write_atomic(args.csv, grades_csv(grades, exercises))
+    if args.details:
+        details = {student: as_json(args.submissions / student, results, exercises)
+                   for student, results in grades.items()}
+        write_atomic(args.details, json.dumps(details, indent=2))
+    width = max(len("student"), *(len(s) for s in grades))
+    print(f"{'student':<{width}}  total (of {len(exercises)})")
+    for row in grade_rows(grades, exercises):
+        print(f"{row['student']:<{width}}  {row['total']:g}")
+    print(f"wrote {args.csv}" + (f" and {args.details}" if args.details else ""), file=sys.stderr)
+    return 0
