@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.linalg import solve_triangular
 
 from ._checks import as_float_array, check_finite, check_positive_int
 
@@ -60,7 +61,10 @@ def mvn_log_prob(x: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> np.ndarray
         raise ValueError(
             f"x {x.shape}, mean {mean.shape} and cov {L.shape} must broadcast together"
         ) from None
-    y = np.linalg.solve(np.broadcast_to(L, diff.shape + (k,)), diff[..., None])[..., 0]
+    if L.ndim == 2:  # one covariance for every x: a single triangular solve with many right-hand sides
+        y = solve_triangular(L, diff.reshape(-1, k).T, lower=True).T.reshape(diff.shape)
+    else:
+        y = np.linalg.solve(np.broadcast_to(L, diff.shape + (k,)), diff[..., None])[..., 0]
     logdet = 2 * np.sum(np.log(np.diagonal(L, axis1=-2, axis2=-1)), axis=-1)
     return -0.5 * (k * LOG_2PI + logdet + np.sum(y * y, axis=-1))
 
