@@ -110,7 +110,10 @@ def _read_entries(path: Path) -> dict[str, np.ndarray]:
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint file at {path}")
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise ValueError("it holds a single array, not an .npz archive of named arrays")
+        with loaded as npz:
             return {name: npz[name] for name in npz.files}
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, KeyError) as err:
         raise ValueError(f"{path} is not a readable checkpoint (truncated or corrupt file?): "

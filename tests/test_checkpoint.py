@@ -1,5 +1,6 @@
 """Checkpoints: exact round trip, atomic replacement, and clear errors for bad files."""
 
+import io
 import json
 import os
 
@@ -85,7 +86,7 @@ def test_missing_file_names_the_path(tmp_path):
         ck.load_checkpoint(tmp_path / "nothere.npz")
 
 
-@pytest.mark.parametrize("damage", ["truncated", "flipped bytes", "empty", "text"])
+@pytest.mark.parametrize("damage", ["truncated", "flipped bytes", "empty", "text", "one array"])
 def test_damaged_files_give_a_clear_error_naming_the_path(tmp_path, state, damage):
     _, saved, _, _ = state
     path = ck.save_checkpoint(tmp_path / "c.npz", saved)
@@ -97,6 +98,10 @@ def test_damaged_files_give_a_clear_error_naming_the_path(tmp_path, state, damag
         data[start:start + 40] = bytes(b ^ 0xFF for b in data[start:start + 40])
     elif damage == "empty":
         data = b""
+    elif damage == "one array":  # a .npy file under a checkpoint's name
+        buffer = io.BytesIO()
+        np.save(buffer, saved.params.flat)
+        data = buffer.getvalue()
     else:
         data = b"epoch,loss\n1,2.0\n"
     path.write_bytes(bytes(data))

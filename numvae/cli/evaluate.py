@@ -26,7 +26,7 @@ from ..importance import log_importance_weights, logsumexp
 from ..runs import load_run
 from ..train import evaluate
 from ..vae import VAE
-from .options import add_data_dir_option, load_split, positive_int
+from .options import add_data_dir_option, load_split, nonnegative_int, positive_int
 
 EXAMPLES = """examples:
   numvae evaluate runs/digits                  # k = 1000 importance samples per image
@@ -70,7 +70,8 @@ def add_parser(sub) -> None:
     p.add_argument("--k", type=positive_int, default=1000,
                    help="importance samples per image (default: 1000)")
     p.add_argument("--n", type=positive_int, default=None, help="evaluate the first n test images only")
-    p.add_argument("--seed", type=int, default=0, help="seed of the evaluation's Generator (default: 0)")
+    p.add_argument("--seed", type=nonnegative_int, default=0,
+                   help="seed of the evaluation's Generator (default: 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_data_dir_option(p)
     p.set_defaults(run=run)

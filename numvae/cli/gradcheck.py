@@ -16,7 +16,7 @@ from ..data import load_dataset
 from ..gradcheck import check_gradients, format_gradient_table
 from ..model import ModelConfig
 from ..runs import MODELS
-from .options import add_data_dir_option, add_model_options, positive_int
+from .options import add_data_dir_option, add_model_options, nonnegative_int, positive_int
 
 EXAMPLES = """examples:
   numvae gradcheck                                   # the default small VAE on digits
@@ -43,7 +43,8 @@ def add_parser(sub) -> None:
     p.add_argument("--batch-size", type=positive_int, default=8, help="images in the batch (default: 8)")
     p.add_argument("--beta", type=float, default=1.0, help="KL weight of the checked loss (default: 1)")
     p.add_argument("--h", type=float, default=1e-5, help="finite-difference step (default: 1e-5)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the parameters and eps (default: 0)")
+    p.add_argument("--seed", type=nonnegative_int, default=0,
+                   help="seed of the parameters and eps (default: 0)")
     p.set_defaults(run=run)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..runs import FIGURES, load_run
 from . import figures
-from .options import add_data_dir_option, add_figure_options, load_split
+from .options import add_data_dir_option, add_figure_options, load_split, nonnegative_int
 
 EXAMPLES = """examples:
   numvae plot runs/digits                              # rewrite runs/digits/figures/*.png
@@ -23,7 +23,7 @@ def add_parser(sub) -> None:
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("run_dir", type=Path, metavar="DIR", help="run folder written by numvae train")
     p.add_argument("--out", type=Path, default=None, help="folder for the PNGs (default: DIR/figures)")
-    p.add_argument("--seed", type=int, default=None,
+    p.add_argument("--seed", type=nonnegative_int, default=None,
                    help="seed of the prior samples (default: the run's seed)")
     add_figure_options(p)
     add_data_dir_option(p)

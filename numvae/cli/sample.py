@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import plots
 from ..runs import FIGURES, image_shape, load_run
-from .options import positive_int
+from .options import nonnegative_int, positive_int
 
 EXAMPLES = """examples:
   numvae sample runs/digits                        # 100 samples -> runs/digits/figures/samples_seed0.png
@@ -25,7 +25,7 @@ def add_parser(sub) -> None:
     p.add_argument("run_dir", type=Path, metavar="DIR", help="run folder written by numvae train")
     p.add_argument("--n", type=positive_int, default=100, help="number of samples (default: 100)")
     p.add_argument("--ncols", type=positive_int, default=10, help="images per row (default: 10)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the prior draws (default: 0)")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the prior draws (default: 0)")
     p.add_argument("--out", type=Path, default=None,
                    help="PNG to write (default: DIR/figures/samples_seed<SEED>.png)")
     p.set_defaults(run=run)

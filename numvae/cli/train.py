@@ -31,7 +31,14 @@ from ..runs import (
 )
 from ..train import evaluate, fit, format_record
 from . import figures
-from .options import add_data_dir_option, add_figure_options, add_model_options, load_split, positive_int
+from .options import (
+    add_data_dir_option,
+    add_figure_options,
+    add_model_options,
+    load_split,
+    nonnegative_int,
+    positive_int,
+)
 
 EXAMPLES = """examples:
   numvae train                                        # digits, 2-D latent, folder runs/digits
@@ -74,7 +81,8 @@ def add_parser(sub) -> None:
     p.add_argument("--beta", type=float, default=None, help="KL weight; 1 is the true ELBO (default: 1)")
     p.add_argument("--kl-warmup", type=int, default=None,
                    help="epochs over which the KL weight rises linearly to beta (default: 0, none)")
-    p.add_argument("--seed", type=int, default=None, help="seed of the run's Generator (default: 0)")
+    p.add_argument("--seed", type=nonnegative_int, default=None,
+                   help="seed of the run's Generator (default: 0)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="run folder (default: runs/<dataset>)")
     p.add_argument("--resume", type=Path, default=None, metavar="DIR",
