@@ -1,0 +1,334 @@
+"""How fast does numvae train, next to PyTorch and next to what the machine can do?
+
+Trains the classic MNIST VAE -- 784-400-20, ReLU, log-variance head, Bernoulli logits on
+grey levels (no binarization), batch 128, Adam lr 1e-3, float32, fixed seed -- with
+numvae's own ``train_epoch`` and prints, for every epoch, its wall time, the test -ELBO,
+the GFLOP/s of matrix products achieved and their fraction of the machine's float32
+matrix-multiply throughput (measured here, on a large square product). The floor is
+the time the epoch's matrix products alone would take at that throughput.
+
+    python benchmarks/bench_train.py                            # 3 epochs of numvae
+    python benchmarks/bench_train.py --epochs 10 --compare-torch --json bench.json
+    python benchmarks/bench_train.py --iwae                      # + IWAE (k = 1000) cost
+    python benchmarks/bench_train.py --limit 2000 --epochs 1     # a quick smoke run
+
+--compare-torch also trains the identical PyTorch model (same starting parameters),
+alternating with numvae epoch by epoch, so that both see the same machine load; the
+median of the per-epoch time ratios numvae/torch is reported. PyTorch runs in a child
+process, so the peak memory reported for numvae is numvae's alone.
+
+Data: MNIST from --data-dir, or from $NUMVAE_DATA_DIR (a folder holding mnist/), never
+downloaded unless --download is given. Absolute times depend on the machine and on
+what else it is running: compare ratios, and re-run on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import math
+import multiprocessing
+import os
+import platform
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+if importlib.util.find_spec("numvae") is None:  # a checkout that was never pip-installed
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numvae as nv  # noqa: E402
+from numvae._atomic import atomic_write_text  # noqa: E402
+
+HIDDEN, LATENT, BATCH_SIZE, LR = 400, 20, 128, 1e-3
+MIB = 2**20
+
+
+class BenchmarkError(Exception):
+    """A problem the user can fix (missing data, missing PyTorch): reported without a traceback."""
+
+
+# ----- the machine's limit and the work of one epoch ---------------------------------------
+def matmul_gflops(n: int = 2048, repeats: int = 5) -> float:
+    """Best float32 GFLOP/s of an (n, n) @ (n, n) product, 2 n^3 operations each."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+    out = np.empty_like(a)
+    np.matmul(a, b, out=out)  # warm up: threads started, pages touched
+    best = math.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        np.matmul(a, b, out=out)
+        best = min(best, time.perf_counter() - t0)
+    return 2 * n**3 / best / 1e9
+
+
+def epoch_matmul_flops(model: nv.VAE, n_train: int, batch_size: int) -> float:
+    """Operations in one epoch's matrix products: 2 * batch * fan_in * fan_out per product.
+
+    Each Linear layer does three products per step -- forward x W, backward x^T G and
+    G W^T -- except the first encoder layer, which skips G W^T (nobody needs dL/dx).
+    Element-wise work and the optimizer are not counted: they are what the floor leaves out.
+    """
+    per_example = 0
+    for name, shape in model.param_shapes().items():
+        if name.endswith(".W"):
+            products = 2 if name == "enc.0.W" else 3
+            per_example += products * 2 * shape[0] * shape[1]
+    return float(per_example * n_train)
+
+
+# ----- data ----------------------------------------------------------------------------------
+def load_data(args) -> tuple[np.ndarray, np.ndarray]:
+    """(train x, test x) float32, the first --limit images of each split (all by default)."""
+    try:
+        train = nv.load_dataset(args.dataset, "train", data_dir=args.data_dir, download=args.download)
+        test = nv.load_dataset(args.dataset, "test", data_dir=args.data_dir, download=args.download)
+    except FileNotFoundError as err:
+        raise BenchmarkError(
+            f"{args.dataset} not found, so there is nothing to benchmark. Pass --data-dir DIR or set "
+            f"NUMVAE_DATA_DIR to a folder holding {args.dataset}/ (or add --download).\n({err})"
+        ) from None
+    limit = args.limit
+    return train.x[:limit], test.x[:limit]
+
+
+# ----- the two trainers ----------------------------------------------------------------------
+class NumvaeRun:
+    """numvae's own training loop (``nv.train_epoch``) on one model, as a user would run it."""
+
+    def __init__(self, train_x, test_x, seed: int):
+        self.model = nv.VAE(nv.ModelConfig(train_x.shape[1], hidden=(HIDDEN,), latent=LATENT))
+        self.rng = np.random.default_rng(seed)
+        self.eval_rng = np.random.default_rng(seed + 1)  # evaluation never shifts training's draws
+        self.params = self.model.init_params(self.rng, dtype=np.float32)
+        self.optimizer = nv.Adam(lr=LR)
+        self.opt_state = self.optimizer.init(self.params)
+        self.grads = self.params.zeros_like()
+        self.train_x, self.test_x = train_x, test_x
+
+    def epoch(self) -> dict:
+        t0 = time.perf_counter()
+        stats = nv.train_epoch(self.model, self.params, self.train_x, self.optimizer, self.opt_state,
+                               self.rng, batch_size=BATCH_SIZE, grads=self.grads)
+        return {"seconds": time.perf_counter() - t0, "train_loss": stats["loss"]}
+
+    def evaluate(self) -> float:
+        return nv.evaluate(self.model, self.params, self.test_x, self.eval_rng)["loss"]
+
+
+class TorchRun:
+    """The PyTorch baseline in a child process (``torch_vae.serve``), driven epoch by epoch."""
+
+    def __init__(self, params: nv.ParamDict, train_x, test_x, seed: int):
+        import torch_vae  # beside this script
+
+        ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no torch in ours
+        self.conn, child_conn = ctx.Pipe()
+        arrays = {name: np.array(value) for name, value in params.items()}
+        self.process = ctx.Process(target=torch_vae.serve, daemon=True,
+                                   args=(child_conn, arrays, train_x, test_x, BATCH_SIZE, LR, seed))
+        self.process.start()
+        hello = self.conn.recv()
+        if "error" in hello:
+            self.process.join()
+            raise BenchmarkError(f"--compare-torch needs PyTorch: {hello['error']}. "
+                                 "Install it (pip install torch) or leave out --compare-torch.")
+        self.version, self.threads = hello["version"], hello["threads"]
+
+    def epoch(self) -> dict:
+        self.conn.send("epoch")
+        return self.conn.recv()
+
+    def evaluate(self) -> float:
+        self.conn.send("evaluate")
+        return self.conn.recv()["test_loss"]
+
+    def stop(self) -> int:
+        """End the child; return its peak resident memory in bytes."""
+        self.conn.send("stop")
+        peak = self.conn.recv()["peak_rss_bytes"]
+        self.process.join()
+        return peak
+
+
+def torch_available() -> bool:
+    return importlib.util.find_spec("torch") is not None
+
+
+def peak_rss_bytes() -> int:
+    """This process's peak resident memory so far (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+# ----- IWAE cost -----------------------------------------------------------------------------
+def iwae_cost(run: NumvaeRun, k: int, seed: int) -> dict:
+    """Time ``nv.iwae_log_px`` with k samples on the whole test set."""
+    x = run.test_x
+    t0 = time.perf_counter()
+    log_px = nv.iwae_log_px(run.model, run.params, x, k, np.random.default_rng(seed + 2))
+    seconds = time.perf_counter() - t0
+    return {"k": k, "images": int(x.shape[0]), "seconds": seconds,
+            "decoder_passes_per_second": k * x.shape[0] / seconds,
+            "log_px": float(np.mean(log_px)), "peak_rss_bytes": peak_rss_bytes()}
+
+
+# ----- the run -------------------------------------------------------------------------------
+def benchmark(args) -> dict:
+    if args.compare_torch and not torch_available():
+        raise BenchmarkError("--compare-torch needs PyTorch, which is not installed here. "
+                             "Install it (pip install torch) or leave out --compare-torch.")
+    train_x, test_x = load_data(args)
+    run = NumvaeRun(train_x, test_x, args.seed)
+    peak_gflops = matmul_gflops()
+    flops = epoch_matmul_flops(run.model, train_x.shape[0], BATCH_SIZE)
+    torch_run = TorchRun(run.params, train_x, test_x, args.seed) if args.compare_torch else None
+
+    print(f"numvae {nv.__version__}, numpy {np.__version__}"
+          + (f", torch {torch_run.version} ({torch_run.threads} threads)" if torch_run else "")
+          + f"; {os.cpu_count()} cores; {platform.processor() or platform.machine()}")
+    print(f"VAE {train_x.shape[1]}-{HIDDEN}-{LATENT}, {args.dataset} {train_x.shape[0]} train / "
+          f"{test_x.shape[0]} test, batch {BATCH_SIZE}, Adam {LR:g}, float32, seed {args.seed}")
+    print(f"machine float32 matmul: {peak_gflops:.1f} GFLOP/s; one epoch = {flops / 1e9:.1f} GFLOP "
+          f"of matrix products -> floor {flops / 1e9 / peak_gflops:.2f} s per epoch")
+    header = f"{'epoch':>5}  {'numvae s':>8}  {'GFLOP/s':>7}  {'of peak':>7}  {'test -ELBO':>10}"
+    if torch_run:
+        header += f"  {'torch s':>8}  {'test -ELBO':>10}  {'ratio':>5}"
+    print(header)
+
+    rows = []
+    for epoch in range(1, args.epochs + 1):
+        ours = run.epoch()
+        ours["test_loss"] = run.evaluate()
+        row = {"epoch": epoch, "numvae": ours}
+        line = (f"{epoch:5d}  {ours['seconds']:8.2f}  {flops / ours['seconds'] / 1e9:7.1f}  "
+                f"{flops / ours['seconds'] / 1e9 / peak_gflops:7.0%}  {ours['test_loss']:10.3f}")
+        if torch_run:
+            theirs = torch_run.epoch()
+            theirs["test_loss"] = torch_run.evaluate()
+            row["torch"] = theirs
+            line += (f"  {theirs['seconds']:8.2f}  {theirs['test_loss']:10.3f}  "
+                     f"{ours['seconds'] / theirs['seconds']:5.2f}")
+        rows.append(row)
+        print(line, flush=True)
+    numvae_peak = peak_rss_bytes()
+
+    result = summarise(args, rows, peak_gflops, flops, numvae_peak, train_x, test_x)
+    if torch_run:
+        result["torch"]["version"] = torch_run.version
+        result["torch"]["threads"] = torch_run.threads
+        result["torch"]["peak_rss_bytes"] = torch_run.stop()
+    print_summary(result)
+    if args.iwae:
+        print(f"IWAE: log p(x) estimate with k = {args.iwae_k} on {test_x.shape[0]} test images ...",
+              flush=True)
+        result["iwae"] = iwae_cost(run, args.iwae_k, args.seed)
+        cost = result["iwae"]
+        print(f"IWAE: {cost['seconds']:.1f} s ({cost['decoder_passes_per_second']:.3g} decoder passes/s), "
+              f"mean log p(x) >= {cost['log_px']:.3f} nats, peak memory "
+              f"{cost['peak_rss_bytes'] / MIB:.0f} MiB")
+    return result
+
+
+def summarise(args, rows, peak_gflops, flops, numvae_peak, train_x, test_x) -> dict:
+    """The JSON record: settings, machine, per-epoch rows and medians."""
+    ours = [r["numvae"]["seconds"] for r in rows]
+    result = {
+        "settings": {"dataset": args.dataset, "train_images": int(train_x.shape[0]),
+                     "test_images": int(test_x.shape[0]), "input_dim": int(train_x.shape[1]),
+                     "hidden": HIDDEN, "latent": LATENT, "batch_size": BATCH_SIZE, "lr": LR,
+                     "dtype": "float32", "binarize": "none", "epochs": args.epochs, "seed": args.seed},
+        "machine": {"cores": os.cpu_count(), "numpy": np.__version__, "python": platform.python_version(),
+                    "matmul_gflops": peak_gflops},
+        "epoch_gflop": flops / 1e9,
+        "floor_seconds": flops / 1e9 / peak_gflops,
+        "epochs": rows,
+        "numvae": {"version": nv.__version__, "median_seconds": statistics.median(ours),
+                   "median_gflops": flops / 1e9 / statistics.median(ours),
+                   "fraction_of_peak": flops / 1e9 / statistics.median(ours) / peak_gflops,
+                   "final_test_loss": rows[-1]["numvae"]["test_loss"], "peak_rss_bytes": numvae_peak},
+        "torch": None,
+        "median_ratio": None,
+        "iwae": None,
+    }
+    if "torch" in rows[0]:
+        theirs = [r["torch"]["seconds"] for r in rows]
+        result["torch"] = {"median_seconds": statistics.median(theirs),
+                           "final_test_loss": rows[-1]["torch"]["test_loss"]}
+        result["median_ratio"] = statistics.median(a / b for a, b in zip(ours, theirs, strict=True))
+    return result
+
+
+def print_summary(result: dict) -> None:
+    n, floor = result["numvae"], result["floor_seconds"]
+    print(f"\n{'':14}{'s/epoch':>8}  {'of peak':>7}  {'test -ELBO':>10}  {'peak memory':>11}")
+    print(f"{'numvae':14}{n['median_seconds']:8.2f}  {n['fraction_of_peak']:7.0%}  "
+          f"{n['final_test_loss']:10.3f}  {n['peak_rss_bytes'] / MIB:7.0f} MiB")
+    t = result["torch"]
+    if t:
+        print(f"{'PyTorch':14}{t['median_seconds']:8.2f}  {floor / t['median_seconds']:7.0%}  "
+              f"{t['final_test_loss']:10.3f}  {t['peak_rss_bytes'] / MIB:7.0f} MiB")
+    print(f"{'matmul floor':14}{floor:8.2f}  {1:7.0%}")
+    if t:
+        print(f"median epoch-time ratio numvae/PyTorch: {result['median_ratio']:.2f}; test -ELBO "
+              f"difference numvae - PyTorch: {n['final_test_loss'] - t['final_test_loss']:+.3f} nats")
+
+
+# ----- command line --------------------------------------------------------------------------
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description="Time numvae's training of the 784-400-20 MNIST VAE against PyTorch and the "
+                    "machine's matrix-multiply throughput.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+               "  python benchmarks/bench_train.py --data-dir /data\n"
+               "  python benchmarks/bench_train.py --epochs 10 --compare-torch --json bench.json\n"
+               "  python benchmarks/bench_train.py --iwae --iwae-k 1000\n"
+               "  python benchmarks/bench_train.py --limit 1000 --epochs 1 --json smoke.json",
+    )
+    parser.add_argument("--epochs", type=positive_int, default=3, help="training epochs (default 3)")
+    parser.add_argument("--compare-torch", action="store_true",
+                        help="also train the same model in PyTorch, alternating epochs")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
+    parser.add_argument("--iwae", action="store_true",
+                        help="after training, time the IWAE log p(x) estimate on the test set")
+    parser.add_argument("--iwae-k", type=positive_int, default=1000, help="IWAE samples per image (1000)")
+    parser.add_argument("--limit", type=positive_int, default=None,
+                        help="use only the first N images of each split (quick runs, tests)")
+    parser.add_argument("--data-dir", default=None,
+                        help="folder holding mnist/ (default: $NUMVAE_DATA_DIR, then numvae's cache)")
+    parser.add_argument("--download", action="store_true", help="download MNIST if it is not found")
+    parser.add_argument("--dataset", default="mnist", choices=("mnist", "digits"),
+                        help="mnist (the benchmark) or digits (8x8, embedded: a smoke test anywhere)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of every Generator (default 0)")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        result = benchmark(args)
+    except BenchmarkError as err:
+        print(f"bench_train: {err}", file=sys.stderr)
+        return 2
+    if args.json:
+        atomic_write_text(args.json, json.dumps(result, indent=2) + "\n")
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
