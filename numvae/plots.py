@@ -12,6 +12,8 @@ sizes (``SCATTER_SIZE``, ``CURVES_SIZE``, in inches at ``DPI``).
 
 from __future__ import annotations
 
+import struct
+import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -33,9 +35,38 @@ CURVES_SIZE = (13.0, 3.8)
 TARGET_GRID_PX = 560  # images are enlarged until the grid's longer side is about this
 
 
+def grey_png(pixels: np.ndarray) -> bytes:
+    """An 8-bit greyscale PNG file of ``pixels`` (H, W) uint8.
+
+    The format's minimum: the signature, an IHDR chunk (size, 8 bits, colour type 0 =
+    grey), one zlib-compressed IDAT chunk (each row prefixed by filter type 0, "none")
+    and IEND; every chunk is length + type + data + CRC-32 of type and data.
+    """
+    if pixels.dtype != np.uint8 or pixels.ndim != 2:
+        raise ValueError(f"pixels must be a 2-D uint8 array, got {pixels.dtype} {pixels.shape}")
+    height, width = pixels.shape
+    rows = np.hstack([np.zeros((height, 1), np.uint8), pixels]).tobytes()
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 9))
+            + chunk(b"IEND", b""))
+
+
 def _save(fig, path) -> Path:
-    """Write ``fig`` as a PNG to ``path`` atomically (never a half-written file)."""
+    """Write ``fig`` as a PNG to ``path`` atomically (never a half-written file).
+
+    A figure that came out all grey (image grids with black text) is stored as a
+    one-channel PNG, about a third of the size of matplotlib's RGBA one.
+    """
     try:
+        fig.canvas.draw()
+        rgba = np.asarray(fig.canvas.buffer_rgba())
+        r, g, b, alpha = np.moveaxis(rgba, -1, 0)
+        if np.all(alpha == 255) and np.array_equal(r, g) and np.array_equal(r, b):
+            return atomic_write(path, lambda f: f.write(grey_png(np.ascontiguousarray(r))))
         return atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=DPI))
     finally:
         plt.close(fig)

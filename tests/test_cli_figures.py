@@ -124,3 +124,21 @@ def test_principal_components_order_and_explained_variance(rng):
     np.testing.assert_allclose(np.abs(np.corrcoef(pcs[:, 0], z[:, 0])[0, 1]), 1, atol=1e-3)
     with pytest.raises(ValueError, match=r"z must have shape \(N, K\) with K >= 2"):
         plots.principal_components(z[:, :1])
+
+
+def test_grey_png_is_a_valid_one_channel_png(rng, tmp_path):
+    pixels = rng.integers(0, 256, size=(7, 13), dtype=np.uint8)
+    path = tmp_path / "g.png"
+    path.write_bytes(plots.grey_png(pixels))
+    with Image.open(path) as img:
+        assert img.mode == "L" and img.size == (13, 7)
+        assert np.array_equal(np.asarray(img), pixels)
+    with pytest.raises(ValueError, match="pixels must be a 2-D uint8 array"):
+        plots.grey_png(pixels.astype(np.float32))
+
+
+def test_grids_are_stored_grey_and_colour_figures_in_colour(run_dir):
+    expected = {"reconstructions": "L", "samples": "L", "manifold": "L", "manifold_cdf": "L",
+                "latent": "RGBA", "loss_curves": "RGBA"}
+    assert {name: Image.open(run_dir / "figures" / f"{name}.png").mode for name in expected} == expected
+
