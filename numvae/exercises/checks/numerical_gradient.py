@@ -65,7 +65,9 @@ def uses_h(student, rng):
     received = call(need(student, "numerical_gradient"), lambda v: float(np.sum(v ** 3)), x, h=h)
     assert_close("numerical_gradient(f, x, h=1e-2)", received, 3 * x * x + h * h, context={"x": x},
                  mistakes={"the answer is that of h = 1e-5, not of the h = 1e-2 passed in: "
-                           "use the argument h": 3 * x * x + 1e-10})
+                           "use the argument h": 3 * x * x + 1e-10,
+                           "a forward difference (f(x + h e_i) - f(x)) / h, whose error here is 3 x h; "
+                           "use the central difference": 3 * x * x + 3 * x * h + h * h})
 
 
 @CHECKS("leaves x unchanged")

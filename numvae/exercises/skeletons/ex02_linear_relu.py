@@ -32,7 +32,8 @@ def linear_backward(dout: np.ndarray, cache):
         dL/dW = x^T dout          (D, M)   (sums over the N examples)
         dL/db = sum_n dout[n]     (M,)     (b touches every row of out)
 
-    Returns (dx, dW, db), each in the shape of the input it belongs to.
+    Shapes: dout (N, M) -> dx (N, D), dW (D, M), db (M,): each gradient has the shape of
+    the input it belongs to.
 
     Hints: derive one entry first, e.g. out[n, m] = sum_d x[n, d] W[d, m] + b[m], so
     dL/dW[d, m] = sum_n dout[n, m] x[n, d]. Do not forget the bias.

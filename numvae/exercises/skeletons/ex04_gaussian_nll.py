@@ -44,6 +44,7 @@ def gaussian_nll_grad(x: np.ndarray, mean: np.ndarray, logvar: np.ndarray):
 def gaussian_nll_constant(d: int) -> float:
     """The constant C(D) in  gaussian_nll(x, m, 0) = 1/2 ||x - m||^2 + C(D).
 
+    Shapes: d, the number D of features (an int) -> a float.
     Hint: set logvar = 0 in the formula above and collect what does not depend on x or m.
     """
     raise NotImplementedError("exercise 4 (gaussian_nll): implement gaussian_nll_constant")

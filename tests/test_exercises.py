@@ -1,0 +1,210 @@
+"""The exercises and their grader: reference solutions get full marks, skeletons zero.
+
+The reference solutions live in tests/exercise_solutions/ (never handed out by ``init``);
+most call numvae's own functions, some are written out so that
+test_exercises_mutants.py can break them the way students do.
+"""
+
+import ast
+import csv
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from numvae.cli import main
+from numvae.exercises import EXERCISES, CheckResult, check_folder, get_exercise, init_folder
+from numvae.exercises.compare import CheckFailure, assert_close
+from numvae.exercises.handout import skeleton_text
+from numvae.exercises.report import format_table, grades_csv
+
+SOLUTIONS = Path(__file__).parent / "exercise_solutions"
+
+
+@pytest.fixture(scope="module")
+def reference_results():
+    return check_folder(SOLUTIONS, jobs=2)
+
+
+@pytest.fixture(scope="module")
+def skeleton_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("skeletons")
+    init_folder(folder)
+    return folder
+
+
+def test_reference_solutions_get_full_marks(reference_results):
+    failed = [f"{r.exercise} / {r.check}: {r.message}" for r in reference_results if not r.passed]
+    assert not failed, "\n".join(failed)
+    expected = {e.name: len(e.check_names()) for e in EXERCISES}
+    assert {e: sum(r.exercise == e for r in reference_results) for e in expected} == expected
+
+
+def test_untouched_skeletons_get_zero(skeleton_folder):
+    results = check_folder(skeleton_folder, jobs=2)
+    assert len(results) == sum(len(e.check_names()) for e in EXERCISES)
+    assert not [r for r in results if r.passed]
+    for r in results:  # every failure says why: not implemented, naming the exercise
+        assert r.message.startswith(("not implemented yet", "not counted")), r.message
+        if r.message.startswith("not implemented yet"):
+            number = get_exercise(r.exercise).number
+            assert f"exercise {number} ({r.exercise})" in r.message, r.message
+
+
+def _functions(source: str) -> dict[str, list[str]]:
+    tree = ast.parse(source)
+    return {node.name: [a.arg for a in node.args.args]
+            for node in tree.body if isinstance(node, ast.FunctionDef)}
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.name)
+def test_skeleton_declares_what_the_solution_implements(exercise):
+    skeleton = _functions(skeleton_text(exercise))
+    solution = _functions((SOLUTIONS / exercise.file).read_text())
+    if exercise.name == "kl_properties":  # the student writes their own tests, taking kl first
+        tests = {name: args for name, args in {**skeleton, **solution}.items() if name.startswith("test")}
+        assert tests and all(args[0] == "kl" for args in tests.values())
+        return
+    assert skeleton == solution
+    tree = ast.parse(skeleton_text(exercise))
+    for node in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
+        assert "Shapes:" in (ast.get_docstring(node) or ""), f"{node.name} has no shapes in its docstring"
+        raised = node.body[-1]
+        assert isinstance(raised, ast.Raise)
+        assert f"exercise {exercise.number} ({exercise.name})" in ast.unparse(raised)
+
+
+def test_init_writes_the_skeletons_only_and_keeps_student_work(tmp_path):
+    written, kept = init_folder(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(e.file for e in EXERCISES)
+    assert len(written) == len(EXERCISES) and not kept
+    work = tmp_path / EXERCISES[0].file
+    work.write_text("# my answer\n")
+    written, kept = init_folder(tmp_path)
+    assert kept and work in kept and work.read_text() == "# my answer\n"
+    init_folder(tmp_path, ["1"], force=True)
+    assert work.read_text() == skeleton_text(EXERCISES[0])
+
+
+def test_init_refuses_a_file_and_unknown_names(tmp_path):
+    path = tmp_path / "f"
+    path.write_text("")
+    with pytest.raises(ValueError, match="folder must be a directory"):
+        init_folder(path)
+    with pytest.raises(ValueError, match="unknown exercise 'kl_typo'"):
+        init_folder(tmp_path / "new", ["kl_typo"])
+
+
+def test_cli_list_and_check_exit_status(tmp_path, capsys):
+    assert main(["exercises", "list"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == len(EXERCISES)
+    assert all(e.file in line for e, line in zip(EXERCISES, lines, strict=True))
+
+    assert main(["exercises", "check", str(SOLUTIONS), "kl_mvn", "6"]) == 0
+    table = capsys.readouterr().out
+    assert table.count("passed") == 3 + 1 and "3 of 3 checks passed" in table
+
+    assert main(["exercises", "init", str(tmp_path), "kl_mvn"]) == 0
+    capsys.readouterr()
+    assert main(["exercises", "check", str(tmp_path), "kl_mvn", "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["passed"] == 0 and report["total"] == 3
+    (exercise,) = report["exercises"]
+    assert exercise["name"] == "kl_mvn" and exercise["score"] == 0
+    assert all("not implemented yet" in c["message"] for c in exercise["checks"])
+
+
+def test_cli_errors_name_the_problem(tmp_path, capsys):
+    assert main(["exercises", "check", str(tmp_path / "missing")]) == 2
+    assert "folder must be an existing directory" in capsys.readouterr().err
+    assert main(["exercises", "check", str(tmp_path), "no_such_exercise"]) == 2
+    assert "unknown exercise 'no_such_exercise'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["exercises", "check", str(tmp_path), "--timeout", "0"])
+    assert "positive number of seconds" in capsys.readouterr().err
+
+
+def test_grade_writes_one_row_per_student(tmp_path, capsys):
+    subs = tmp_path / "submissions"
+    alice, bob, carol = subs / "alice", subs / "bob", subs / "carol"
+    alice.mkdir(parents=True)
+    for name in ("ex01_numerical_gradient.py", "ex06_kl_mvn.py"):
+        shutil.copy(SOLUTIONS / name, alice / name)
+    init_folder(bob, ["1", "6"])
+    carol.mkdir()  # handed in nothing
+    (carol / "ex06_kl_mvn.py").write_text("import numpy as np\n\ndef kl_mvn(mu0, cov0, mu1, cov1):\n"
+                                          "    return 0.0\n")
+    out, details = tmp_path / "grades.csv", tmp_path / "details.json"
+    assert main(["exercises", "grade", str(subs), "numerical_gradient", "kl_mvn", "--csv", str(out),
+                 "--details", str(details), "--jobs", "2"]) == 0
+    rows = list(csv.DictReader(out.open()))
+    assert [r["student"] for r in rows] == ["alice", "bob", "carol"]
+    assert list(rows[0]) == ["student", "numerical_gradient", "kl_mvn", "total"]
+    assert rows[0] == {"student": "alice", "numerical_gradient": "1.0", "kl_mvn": "1.0", "total": "2.0"}
+    assert rows[1]["total"] == "0.0"
+    # carol's constant 0 is right only for identical Gaussians: 1 of the 3 checks
+    assert rows[2] == {"student": "carol", "numerical_gradient": "0.0", "kl_mvn": "0.333", "total": "0.333"}
+    carol_checks = json.loads(details.read_text())["carol"]["exercises"][0]["checks"]
+    assert all("ex01_numerical_gradient.py not found" in c["message"] for c in carol_checks)
+    assert "alice" in capsys.readouterr().out
+
+
+def test_grade_needs_student_folders(tmp_path):
+    assert main(["exercises", "grade", str(tmp_path), "--csv", str(tmp_path / "g.csv")]) == 2
+    assert not (tmp_path / "g.csv").exists()
+
+
+# ----- the pieces of the grader that run in this process (no student code) -----------------
+
+def test_assert_close_names_index_values_and_error():
+    expected = np.array([[1.0, 2.0], [3.0, 4.0]])
+    received = expected.copy()
+    received[1, 0] = 3.5
+    with pytest.raises(CheckFailure) as info:
+        assert_close("dW", received, expected, context={"x": np.full((2, 2), 7.0)})
+    message = str(info.value)
+    assert message.startswith("dW[1, 0]: expected 3, received 3.5 (where x[1, 0] = 7)")
+    assert "relative error 6.2e-02" in message
+    assert_close("dW", expected + 1e-9, expected)  # within the 1e-6 bar
+
+
+@pytest.mark.parametrize("transform, fragment", [
+    (lambda e: -e, "the sign is flipped"),
+    (lambda e: e / 8, "received = 0.125 x expected"),
+    (lambda e: e + 1.5, "received = expected +1.5 everywhere"),
+    (lambda e: 0 * e, "received all zeros"),
+])
+def test_assert_close_names_the_generic_mistake(transform, fragment):
+    expected = np.arange(1.0, 7.0).reshape(2, 3)
+    with pytest.raises(CheckFailure, match="hint: .*" + re.escape(fragment)):
+        assert_close("out", transform(expected), expected)
+
+
+def test_assert_close_prefers_the_named_mistake_and_reports_shape_and_nonfinite():
+    expected = np.arange(1.0, 7.0).reshape(2, 3)
+    with pytest.raises(CheckFailure, match="hint: averaged") as info:
+        assert_close("out", expected / 3, expected, mistakes={"averaged": expected / 3})
+    assert "constant factor" not in str(info.value)
+    with pytest.raises(CheckFailure, match=r"expected shape \(2, 3\), received shape \(3, 2\) \(transposed"):
+        assert_close("out", expected.T, expected)
+    with pytest.raises(CheckFailure, match=r"out\[0, 1\]: expected 2, received inf.*1 of 6 entries"):
+        assert_close("out", np.where(expected == 2, np.inf, expected), expected)
+    with pytest.raises(CheckFailure, match="received None"):
+        assert_close("out", None, expected)
+
+
+def test_table_has_one_line_per_check_and_a_summary():
+    exercise = get_exercise("kl_mvn")
+    failure = "kl[0]: expected 1, received 2\n  hint: x"
+    results = [CheckResult("kl_mvn", name, i != 1, "" if i != 1 else failure)
+               for i, name in enumerate(exercise.check_names())]
+    table = format_table(results, [exercise]).splitlines()
+    assert len(table) == 1 + 3 + 1 + 2  # header, checks, the failure's hint, blank, summary
+    assert table[2].split("  ")[-1].startswith("kl[0]: expected 1") and "FAIL" in table[2]
+    assert table[3].strip() == "hint: x"
+    assert table[-1] == "2 of 3 checks passed; 0 of 1 exercises complete"
+    assert grades_csv({"s": results}, [exercise]).splitlines() == ["student,kl_mvn,total", "s,0.667,0.667"]
