@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import evaluate, exercises, gradcheck, plot, sample, train
+from . import evaluate, exercises, explore, gradcheck, plot, sample, train
 
 COMMANDS = [
     train,
@@ -19,6 +19,7 @@ COMMANDS = [
     plot,
     gradcheck,
     exercises,
+    explore,
 ]
 
 EPILOG = """examples:
@@ -29,6 +30,7 @@ EPILOG = """examples:
   numvae sample runs/seed --n 64                # draws from p(x) to a PNG
   numvae plot runs/seed                         # redraw the run's figures
   numvae gradcheck --variance-head relu         # finite-difference check of every gradient
+  numvae explore runs/seed                      # a web page to drag through the latent space
 
 (python -m numvae ... is the same program.)
 """
