@@ -7,6 +7,7 @@ by the check meant for it and does not drag unrelated checks down.
 """
 
 import ast
+import dataclasses
 import textwrap
 import time
 from pathlib import Path
@@ -254,3 +255,20 @@ def test_prints_and_exceptions_in_student_code_are_reported_not_fatal(tmp_path):
     first = results["kl_mvn matches the closed form for k = 1, 2, 3, 4"][1]
     assert first.startswith("kl_mvn raised LinAlgError")
     assert f"(line {line} of ex06_kl_mvn.py, in kl_mvn)" in first
+
+
+
+def test_the_time_limit_scales_with_the_exercise_time_factor(tmp_path):
+    source = replace_function(reference("kl_standard_normal"), "kl_standard_normal_grad", """
+        def kl_standard_normal_grad(mu, logvar):
+            import time
+            time.sleep(0.8)
+            return mu.copy(), 0.5 * np.expm1(logvar)
+        """)
+    (tmp_path / "ex05_kl_standard_normal.py").write_text(source)
+    plain = get_exercise("kl_standard_normal")
+    slow = dataclasses.replace(plain, time_factor=10.0)
+    assert all(r.passed for r in run_exercise(tmp_path, slow, timeout=0.4))  # 4 s per check
+    timed_out = [r.message for r in run_exercise(tmp_path, plain, timeout=0.4) if not r.passed]
+    assert len(timed_out) == 3 and all(m.startswith("did not finish within 0.4 s") for m in timed_out)
+    assert get_exercise("kl_properties").time_factor > 1  # a whole hypothesis suite per check

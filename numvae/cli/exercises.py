@@ -48,7 +48,7 @@ def _add_grading_options(p: argparse.ArgumentParser, default_jobs: int) -> None:
                    help="exercises to grade, by name (bce), file (ex03_bce) or number (3); default all")
     p.add_argument("--timeout", type=positive_float, default=DEFAULT_TIMEOUT,
                    help="seconds each check may run before it counts as failed "
-                        f"(default {DEFAULT_TIMEOUT:g})")
+                        f"(default {DEFAULT_TIMEOUT:g}; six times that for kl_properties)")
     p.add_argument("--jobs", type=positive_int, default=default_jobs,
                    help=f"exercise files graded at the same time (default {default_jobs})")
 

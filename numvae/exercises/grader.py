@@ -87,8 +87,9 @@ def _tail(path: Path, limit: int = 400) -> str:
 def _run_once(path: Path, exercise: Exercise, start: int, workdir: Path, timeout: float):
     """Run the checks from index ``start`` in one subprocess.
 
-    Returns (records, ended) where ended is ('timeout', phase) or ('exit', status);
-    phase is 'startup', 'import' or the index of the check that was running.
+    Returns (records, ended, output): ended is ('timeout', phase) or ('exit', status),
+    phase 'startup', 'import' or the index of the check that was running; output is the
+    tail of what the process printed.
     """
     results = workdir / f"results-{start}.jsonl"
     log = workdir / f"output-{start}.txt"
@@ -132,7 +133,11 @@ def _import_failure(records, exercise, how, detail, timeout, shown) -> str | Non
 
 
 def run_exercise(folder: Path, exercise: Exercise, timeout: float = DEFAULT_TIMEOUT) -> list[CheckResult]:
-    """Grade one exercise file of a student's folder: one CheckResult per check."""
+    """Grade one exercise file of a student's folder: one CheckResult per check.
+
+    Each check (and the import of the file) may run ``timeout * exercise.time_factor`` seconds.
+    """
+    timeout = _check_timeout(timeout) * exercise.time_factor
     names = exercise.check_names()
     path = Path(folder) / exercise.file
     if not path.is_file():
