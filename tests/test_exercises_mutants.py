@@ -202,7 +202,7 @@ def test_an_endless_loop_fails_only_the_checks_that_call_it(tmp_path):
 def test_an_endless_loop_at_import_fails_every_check(tmp_path):
     results = grade(tmp_path, "kl_mvn", "while True:\n    pass\n", timeout=1.5)
     assert len(results) == 3
-    message = "importing ex06_kl_mvn.py did not finish within 1.5 s"
+    message = "importing ex06_kl_mvn.py: did not finish within 1.5 s"
     assert all(not passed and message in m for passed, m in results.values())
 
 
@@ -221,7 +221,7 @@ def test_sys_exit_in_a_function_fails_its_checks_and_the_rest_run(tmp_path):
     ("import sys\nsys.exit(0)\n", "importing ex06_kl_mvn.py called sys.exit(0)"),
     ("import numpy_typo\n", "importing ex06_kl_mvn.py raised ModuleNotFoundError (line 1): No module named"),
     ("def kl_mvn(mu0, cov0, mu1, cov1)\n    return 0\n", "ex06_kl_mvn.py has a syntax error on line 1"),
-    ("import os\nos._exit(7)\n", "the grading process ended (status 7) while importing ex06_kl_mvn.py"),
+    ("import os\nos._exit(7)\n", "importing ex06_kl_mvn.py: the grading process ended with status 7"),
 ])
 def test_a_file_that_cannot_be_imported_fails_every_check_with_the_reason(tmp_path, source, fragment):
     results = grade(tmp_path, "kl_mvn", source)
@@ -239,7 +239,7 @@ def test_a_crash_inside_a_check_is_reported_and_the_rest_run(tmp_path):
         """)
     results = grade(tmp_path, "kl_mvn", source)
     messages = [m for _, m in results.values()]
-    assert all("ended with status 9 during this check" in m for m in messages)
+    assert all(m.startswith("the grading process ended with status 9 (os._exit? a crash?)") for m in messages)
     assert "debugging output" in messages[0]
 
 
@@ -272,3 +272,13 @@ def test_the_time_limit_scales_with_the_exercise_time_factor(tmp_path):
     timed_out = [r.message for r in run_exercise(tmp_path, plain, timeout=0.4) if not r.passed]
     assert len(timed_out) == 3 and all(m.startswith("did not finish within 0.4 s") for m in timed_out)
     assert get_exercise("kl_properties").time_factor > 1  # a whole hypothesis suite per check
+
+
+def test_a_flood_of_output_is_stopped_and_reported(tmp_path):
+    source = replace_function(reference("kl_mvn"), "kl_mvn", """
+        def kl_mvn(mu0, cov0, mu1, cov1):
+            while True:
+                print("x" * 10000)
+        """)
+    results = grade(tmp_path, "kl_mvn", source, timeout=30)
+    assert all(m.startswith("printed more than 10 MB") for _, m in results.values()), results

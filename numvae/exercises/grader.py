@@ -26,6 +26,7 @@ from .catalog import Exercise, select
 DEFAULT_TIMEOUT = 10.0  # seconds per check; the reference needs well under one
 STARTUP_TIMEOUT = 120.0  # the runner's own imports (numpy, numvae) on a loaded machine
 POLL_SECONDS = 0.02
+MAX_OUTPUT_BYTES = 10_000_000  # a print inside a loop must not fill the disk before the time limit
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,12 @@ def _kill(proc: subprocess.Popen) -> None:
 
 
 def _tail(path: Path, limit: int = 400) -> str:
+    """The last ``limit`` characters the process printed (read from the end of the file)."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace").strip()
+        with open(path, "rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            f.seek(max(0, size - 4 * limit))
+            text = f.read().decode("utf-8", errors="replace").strip()
     except FileNotFoundError:
         return ""
     return text if len(text) <= limit else "..." + text[-limit:]
@@ -87,9 +92,9 @@ def _tail(path: Path, limit: int = 400) -> str:
 def _run_once(path: Path, exercise: Exercise, start: int, workdir: Path, timeout: float):
     """Run the checks from index ``start`` in one subprocess.
 
-    Returns (records, ended, output): ended is ('timeout', phase) or ('exit', status),
-    phase 'startup', 'import' or the index of the check that was running; output is the
-    tail of what the process printed.
+    Returns (records, ended, output): ended is ('timeout', phase), ('output', phase) (it
+    printed more than MAX_OUTPUT_BYTES) or ('exit', status), phase 'startup', 'import' or
+    the index of the check that was running; output is the tail of what it printed.
     """
     results = workdir / f"results-{start}.jsonl"
     log = workdir / f"output-{start}.txt"
@@ -115,8 +120,20 @@ def _run_once(path: Path, exercise: Exercise, start: int, workdir: Path, timeout
             if time.monotonic() - phase_began > limit:
                 _kill(proc)
                 return _read_records(results), ("timeout", phase), _tail(log)
+            if log.stat().st_size > MAX_OUTPUT_BYTES:
+                _kill(proc)
+                return _read_records(results), ("output", phase), _tail(log)
             time.sleep(POLL_SECONDS)
     return _read_records(results), ("exit", proc.returncode), _tail(log)
+
+
+def _stopped(how: str, detail, timeout: float, shown: str) -> str:
+    """Why the grader stopped the process (or how it ended), for the check it was running."""
+    if how == "timeout":
+        return f"did not finish within {timeout:g} s (an endless loop?)"
+    if how == "output":
+        return f"printed more than {MAX_OUTPUT_BYTES // 1_000_000} MB (a print inside a loop?)"
+    return f"the grading process ended with status {detail} (os._exit? a crash?){shown}"
 
 
 def _import_failure(records, exercise, how, detail, timeout, shown) -> str | None:
@@ -124,12 +141,9 @@ def _import_failure(records, exercise, how, detail, timeout, shown) -> str | Non
     imported = [r for r in records if r.get("event") == "import"]
     if imported:
         return None if imported[0]["ok"] else imported[0]["message"]
-    if how == "timeout" and detail == "import":
-        return (f"importing {exercise.file} did not finish within {timeout:g} s "
-                "(an endless loop at module level?)")
-    if how == "timeout":
+    if how == "timeout" and detail == "startup":
         return f"the grading process did not start within {STARTUP_TIMEOUT:g} s"
-    return f"the grading process ended (status {detail}) while importing {exercise.file}{shown}"
+    return f"importing {exercise.file}: {_stopped(how, detail, timeout, shown)}"
 
 
 def run_exercise(folder: Path, exercise: Exercise, timeout: float = DEFAULT_TIMEOUT) -> list[CheckResult]:
@@ -161,12 +175,9 @@ def run_exercise(folder: Path, exercise: Exercise, timeout: float = DEFAULT_TIME
             hung = started[-1] if started and started[-1] not in outcome else None
             if hung is None:
                 break  # the runner finished every check it was asked to run
-            if how == "timeout":
-                message = (f"did not finish within {timeout:g} s (an endless loop?); "
-                           "the remaining checks were run in a fresh process")
-            else:
-                message = (f"the grading process ended with status {detail} during this check "
-                           f"(os._exit? a crash?){shown}")
+            message = _stopped(how, detail, timeout, shown)
+            if hung + 1 < len(names):
+                message += "; the checks after it ran in a fresh process"
             outcome[hung] = CheckResult(exercise.name, names[hung], False, message)
             start = hung + 1
     not_run = "not run (the grading process stopped early)"
