@@ -68,8 +68,13 @@ def check_positive_int(name: str, value) -> int:
 
 def check_probability_targets(name: str, x: np.ndarray) -> None:
     """Raise ValueError unless every entry of ``x`` lies in [0, 1] (Bernoulli targets)."""
-    check_finite(name, x)
-    if x.size and (x.min() < 0 or x.max() > 1):
+    if x.size == 0:
+        return
+    lo, hi = x.min(), x.max()
+    # Written so that NaN fails it too (every comparison with NaN is False): one pass for
+    # min and one for max cover the finite check of a valid x, which is checked per batch.
+    if not (lo >= 0 and hi <= 1):
+        check_finite(name, x)  # a NaN or an infinity gets its own, more precise, message
         raise ValueError(
             f"{name} must lie in [0, 1] for a Bernoulli likelihood, "
             f"got values in [{x.min():.4g}, {x.max():.4g}]"

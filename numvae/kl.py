@@ -42,7 +42,11 @@ def kl_normal_std(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
 
     Shapes: mu (N, K), logvar (N, K) -> (N,).
     """
-    mu, logvar = _check_diagonal(mu=mu, logvar=logvar)
+    return _kl_normal_std(*_check_diagonal(mu=mu, logvar=logvar))
+
+
+def _kl_normal_std(mu, logvar):
+    # Unchecked: the VAE's training step calls it on the encoder's own outputs.
     return 0.5 * np.sum(mu * mu + np.exp(logvar) - logvar - 1, axis=1)
 
 
@@ -55,6 +59,11 @@ def kl_normal_std_grad(mu: np.ndarray, logvar: np.ndarray, dout: np.ndarray | No
     Returns (dmu (N, K), dlogvar (N, K)).
     """
     mu, logvar = _check_diagonal(mu=mu, logvar=logvar)
+    return _kl_normal_std_grad(mu, logvar, dout)
+
+
+def _kl_normal_std_grad(mu, logvar, dout=None):
+    # Unchecked, like _kl_normal_std.
     dmu, dlogvar = mu.copy(), 0.5 * np.expm1(logvar)
     if dout is not None:
         w = np.asarray(dout)[:, None]

@@ -23,12 +23,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import as_float_array, check_same_shape
-from .kl import kl_normal_std, kl_normal_std_grad
+from ._checks import as_float_array, check_finite, check_same_shape
+from .kl import _kl_normal_std, _kl_normal_std_grad
 from .layers import linear_backward, linear_forward
 from .mlp import linear_shapes, mlp_backward, mlp_forward
 from .model import EncoderDecoder, ModelConfig
-from .reparameterization import reparameterize, reparameterize_backward
+from .reparameterization import _reparameterize, _reparameterize_backward
 
 
 @dataclass(frozen=True)
@@ -114,6 +114,7 @@ class VAE(EncoderDecoder):
             return rng.standard_normal(mu.shape, dtype=mu.dtype)
         eps = as_float_array("eps", eps)
         check_same_shape("eps", eps, "mu (N, latent)", mu)
+        check_finite("eps", eps)
         return eps
 
     def elbo_terms(self, params, x, *, eps=None, rng=None):
@@ -123,9 +124,9 @@ class VAE(EncoderDecoder):
         """
         x = self.check_data(x)
         mu, logvar, _ = self._encode(params, x)
-        z = reparameterize(mu, logvar, self._eps(x, mu, eps, rng))
+        z = _reparameterize(mu, logvar, self._eps(x, mu, eps, rng))
         logits, _ = self._decode_logits(params, z)
-        return self._log_likelihood(x, logits), kl_normal_std(mu, logvar)
+        return self._log_likelihood(x, logits), _kl_normal_std(mu, logvar)
 
     def loss_and_grads(self, params, x, *, eps=None, rng=None, beta: float = 1.0, out=None):
         """-ELBO of a mini-batch and the analytic gradient of every parameter.
@@ -138,21 +139,23 @@ class VAE(EncoderDecoder):
         x = self.check_data(x)
         n = x.shape[0]
         grads = params.zeros_like() if out is None else out
+        # x and eps are checked here, once; the steps below work on arrays this method made,
+        # so they call the unchecked forms (_reparameterize, ...) of the public functions.
 
         # forward, top to bottom
         mu, logvar, enc_cache = self._encode(params, x)
         eps = self._eps(x, mu, eps, rng)
-        z = reparameterize(mu, logvar, eps)
+        z = _reparameterize(mu, logvar, eps)
         logits, dec_cache = self._decode_logits(params, z)
         # d loss / d log p(x_n|z_n) = -1/N: the likelihood returns its value and gradient together
         log_px, dlogits = self._log_likelihood_and_grad(x, logits, np.full(n, -1.0 / n, dtype=x.dtype))
-        kl = kl_normal_std(mu, logvar)  # (N,) summed over latent dims
+        kl = _kl_normal_std(mu, logvar)  # (N,) summed over latent dims
         recon, kl_mean = -float(np.mean(log_px)), float(np.mean(kl))  # log_px summed over pixels
 
         # backward, bottom to top: d loss / d KL_n = beta/N
         dz = self._decode_backward(dlogits, dec_cache, grads)
-        dmu, dlogvar = reparameterize_backward(dz, mu, logvar, eps)
-        dmu_kl, dlogvar_kl = kl_normal_std_grad(mu, logvar, np.full(n, beta / n, dtype=x.dtype))
+        dmu, dlogvar = _reparameterize_backward(dz, mu, logvar, eps)
+        dmu_kl, dlogvar_kl = _kl_normal_std_grad(mu, logvar, np.full(n, beta / n, dtype=x.dtype))
         dmu += dmu_kl
         dlogvar += dlogvar_kl
         self._encode_backward(dmu, dlogvar, enc_cache, grads)
