@@ -37,7 +37,8 @@ def log_importance_weights(model, params, x: np.ndarray, k: int, rng: np.random.
     eps = rng.standard_normal((k, n, mu.shape[1]), dtype=mu.dtype)
     z = (mu + np.exp(0.5 * logvar) * eps).reshape(k * n, -1)
     x_rep = np.broadcast_to(x, (k, n, x.shape[1])).reshape(k * n, -1)
-    log_px_z = model.log_likelihood(params, x_rep, z)
+    # x was checked above; model.log_likelihood would check its k copies again
+    log_px_z = model._log_likelihood(x_rep, model._decode_logits(params, z)[0])
     log_pz = gaussian_log_prob(z, np.zeros_like(z), 0.0)
     log_qz = gaussian_log_prob(z, np.broadcast_to(mu, (k, n, mu.shape[1])).reshape(k * n, -1),
                                np.broadcast_to(logvar, (k, n, mu.shape[1])).reshape(k * n, -1))

@@ -97,6 +97,10 @@ def _bernoulli_log_prob_grad(x, logits, dout):
 def _check_gaussian(x, mean, logvar):
     x = as_float_array("x", x)
     mean = as_float_array("mean", mean)
+    if isinstance(logvar, (int, float)):
+        # A plain number takes x's dtype, as NumPy treats Python scalars; as a float64
+        # array it would silently turn a float32 model's likelihood into float64.
+        logvar = np.asarray(logvar, dtype=x.dtype)
     logvar = as_float_array("logvar", logvar)
     check_ndim("x", x, 2, "(N, D)")
     check_same_shape("x", x, "mean", mean)
