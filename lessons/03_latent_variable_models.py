@@ -33,12 +33,6 @@ N_REPEATS, N_PER_ESTIMATE = 2000, 100  # 2000 estimates of p(x), each from 100 c
 WIDEN = 2.0  # the proposal's variances are twice the posterior's: a deliberately imperfect encoder
 
 
-def effective_sample_size(log_w: np.ndarray) -> float:
-    """(sum w)^2 / sum w^2 as a fraction of the sample: 1 when all weights are equal."""
-    w = np.exp(log_w - log_w.max())
-    return float(w.sum() ** 2 / (w * w).sum() / w.size)
-
-
 def weights(lg: nv.LinearGaussian, x: np.ndarray, n: int, rng: np.random.Generator):
     """log of w / p(x) for n codes from the prior (naive) and from the proposal (importance).
 
@@ -77,7 +71,7 @@ def main(argv=None) -> int:
         se = ratio.std(ddof=1) / math.sqrt(N_REPEATS)
         print(f"  {name:<24} mean of {N_REPEATS} estimates / p(x) = {ratio.mean():.4f} +- {se:.4f};  "
               f"one estimate's spread {ratio.std(ddof=1):.4f};  "
-              f"effective sample {effective_sample_size(log_w):.1%}")
+              f"effective sample {nv.effective_sample_size(log_w):.1%}")
         z_score = abs(ratio.mean() - 1) / se
         check(z_score < 4, f"{name}: unbiased, E[estimate] / p(x) = {ratio.mean():.4f}, "
                            f"{z_score:.1f} standard errors from 1")
@@ -94,8 +88,8 @@ def main(argv=None) -> int:
         lg_k = nv.LinearGaussian.random(data_dim=16, latent_dim=k, rng=rng, noise_std=0.5)
         x_k, _ = lg_k.sample(1, rng)
         ln, li, *_ = weights(lg_k, x_k, 100_000, rng)
-        ess_naive.append(effective_sample_size(ln))
-        ess_is.append(effective_sample_size(li))
+        ess_naive.append(nv.effective_sample_size(ln))
+        ess_is.append(nv.effective_sample_size(li))
         print(f"  {k:3d}  {np.exp(ln).mean():17.3g}  {ess_naive[-1]:16.3%}  {np.exp(li).mean():22.4f}  "
               f"{ess_is[-1]:21.1%}")
     check(all(a > b for a, b in zip(ess_naive, ess_naive[1:], strict=False)),
@@ -128,7 +122,7 @@ def main(argv=None) -> int:
             w = np.exp(lw - lw.max())
             se.append(w.std() / w.mean() / math.sqrt(s))  # delta method: sd of log(mean w)
         gaps.append(abs(est[0] - est[1]) / math.hypot(*se))
-        ess_pairs.append((effective_sample_size(log_w_naive), effective_sample_size(log_w_is)))
+        ess_pairs.append((nv.effective_sample_size(log_w_naive), nv.effective_sample_size(log_w_is)))
         print(f"  {i:5d}  {est[0]:10.4f} +- {se[0]:.3f}  {est[1]:11.4f} +- {se[1]:.3f}  "
               f"{ess_pairs[-1][0]:10.2%}  {ess_pairs[-1][1]:15.1%}")
     check(max(gaps) < 4, f"with {s} codes each, the two estimates of log p(x) agree within their standard "

@@ -18,6 +18,7 @@ from .diagnostics import (
     active_units,
     aggregate_posterior_kl,
     aggregate_posterior_moments,
+    effective_sample_size,
     kl_per_dimension,
     nearest_neighbor_distance,
 )
@@ -87,6 +88,7 @@ __all__ = [
 __all__ += [
     "LinearGaussian", "LogisticAutoregressive", "active_units", "aggregate_posterior_kl",
     "aggregate_posterior_moments", "autoregressive_mask", "categorical_entropy", "categorical_log_prob",
+    "effective_sample_size",
     "categorical_log_prob_grad", "categorical_mle", "expected_squared_distance", "kl_categorical",
     "kl_per_dimension", "mvn_log_prob", "mvn_sample", "nearest_neighbor_distance", "pathwise_gradient",
     "sample_categorical", "score_function_gradient", "sigma_head_backward", "sigma_head_forward", "softmax",

@@ -13,6 +13,8 @@ how well the codes fill the prior, and how close generated images land to the da
   give KL( N(E[z], Cov[z]) || N(0, I) ), a single number for the mismatch.
 * Nearest-neighbour distance: how far each generated image is from the closest
   training image (Euclidean, in pixel space).
+* Effective sample size of importance weights, (sum w)^2 / sum w^2: how many of the
+  draws actually count when one weight dwarfs the rest.
 """
 
 from __future__ import annotations
@@ -109,3 +111,18 @@ def nearest_neighbor_distance(samples: np.ndarray, data: np.ndarray, block: int 
         d2 = np.sum(a * a, axis=1)[:, None] + data_sq[None, :] - 2 * (a @ data.T)
         out[start:start + block] = np.sqrt(np.maximum(d2.min(axis=1), 0))  # rounding can dip below 0
     return out
+
+
+def effective_sample_size(log_w: np.ndarray, axis: int = 0) -> np.ndarray:
+    """(sum_i w_i)^2 / sum_i w_i^2 from log-weights, as a fraction of the number of draws.
+
+    1 when all weights are equal, 1/S when one of S weights carries everything. Computed
+    from w / max w, so log-weights of -1000 nats are no problem.
+    Shapes: log_w (S,) or (S, N) with the draws along ``axis`` -> () or (N,), in (0, 1].
+    """
+    log_w = as_float_array("log_w", log_w)
+    check_finite("log_w", log_w)
+    if log_w.ndim == 0 or log_w.shape[axis] == 0:
+        raise ValueError(f"log_w must hold at least one draw along axis {axis}, got shape {log_w.shape}")
+    w = np.exp(log_w - log_w.max(axis=axis, keepdims=True))
+    return w.sum(axis=axis) ** 2 / (w * w).sum(axis=axis) / log_w.shape[axis]

@@ -50,6 +50,13 @@ def test_nearest_neighbor_distance_is_brute_force_min(rng):
     np.testing.assert_allclose(nv.nearest_neighbor_distance(data, data), 0, atol=1e-6)
 
 
+def test_effective_sample_size():
+    assert nv.effective_sample_size(np.zeros(10)) == pytest.approx(1.0)
+    assert nv.effective_sample_size(np.array([0.0, -1e4, -1e4, -1e4])) == pytest.approx(0.25)
+    log_w = np.log(np.array([[1.0, 4.0], [3.0, 4.0]])) - 1000  # two draws (rows) for two examples
+    np.testing.assert_allclose(nv.effective_sample_size(log_w), [16 / 10 / 2, 1.0])
+
+
 def test_bad_input_is_named():
     with pytest.raises(ValueError, match="mu and logvar must have the same shape"):
         nv.kl_per_dimension(np.zeros((3, 2)), np.zeros((3, 3)))
@@ -57,3 +64,5 @@ def test_bad_input_is_named():
         nv.active_units(np.zeros((1, 2)))
     with pytest.raises(ValueError, match="samples and data must have the same number of columns"):
         nv.nearest_neighbor_distance(np.zeros((2, 3)), np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="log_w must be finite"):
+        nv.effective_sample_size(np.array([0.0, np.nan]))
