@@ -88,8 +88,8 @@ __all__ = [
 __all__ += [
     "LinearGaussian", "LogisticAutoregressive", "active_units", "aggregate_posterior_kl",
     "aggregate_posterior_moments", "autoregressive_mask", "categorical_entropy", "categorical_log_prob",
-    "effective_sample_size",
-    "categorical_log_prob_grad", "categorical_mle", "expected_squared_distance", "kl_categorical",
+    "categorical_log_prob_grad", "categorical_mle", "effective_sample_size", "expected_squared_distance",
+    "kl_categorical",
     "kl_per_dimension", "mvn_log_prob", "mvn_sample", "nearest_neighbor_distance", "pathwise_gradient",
     "sample_categorical", "score_function_gradient", "sigma_head_backward", "sigma_head_forward", "softmax",
     "squared_distance",
