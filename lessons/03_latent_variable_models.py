@@ -96,10 +96,9 @@ def main(argv=None) -> int:
           "the prior's codes explain x ever more rarely as K grows: naive effective sample "
           + " > ".join(f"{e:.3%}" for e in ess_naive))
     advantage = [i / nn for i, nn in zip(ess_is, ess_naive, strict=True)]
-    growing = all(a < b for a, b in zip(advantage, advantage[1:], strict=False))
-    check(all(a > 1 for a in advantage) and growing,
-          "a proposal near the posterior keeps more of its codes useful at every K, and its advantage grows "
-          "with K: " + ", ".join(f"{a:.0f}x" for a in advantage))
+    check(all(a > 1 for a in advantage) and advantage[-1] > 10 * advantage[0],
+          "a proposal near the posterior keeps more of its codes useful at every K, by a factor that grows "
+          "from K = 1 to K = 8: " + ", ".join(f"{a:.0f}x" for a in advantage))
 
     _common.section("the same on a VAE (2-D latent, 8x8 digits): its encoder is the proposal")
     train, test = _common.load_data(False)

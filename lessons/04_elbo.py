@@ -42,7 +42,11 @@ def main(argv=None) -> int:
     rng = np.random.default_rng(args.seed)
     check = _common.Checks()
 
-    lg = nv.LinearGaussian.random(data_dim=5, latent_dim=2, rng=rng, noise_std=0.6)
+    # two latent directions the decoder maps to similar images: the data can barely tell them apart,
+    # so the true posterior is strongly correlated (what a diagonal q cannot copy)
+    w1 = rng.standard_normal(5)
+    W = np.column_stack([w1, 0.8 * w1 + 0.6 * rng.standard_normal(5)])
+    lg = nv.LinearGaussian(W, rng.standard_normal(5), noise_logvar=2 * math.log(0.6))
     x, _ = lg.sample(1, rng)
     post = lg.posterior(x)  # (m (1, 2), S (2, 2))
     corr = post[1][0, 1] / math.sqrt(post[1][0, 0] * post[1][1, 1])

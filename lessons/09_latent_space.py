@@ -74,7 +74,8 @@ def main(argv=None) -> int:
     mean, cov = nv.aggregate_posterior_moments(mu_test, logvar_test)
     print(f"  aggregate posterior of the test set: mean {np.round(mean, 3)}, standard deviations "
           f"{np.round(np.sqrt(np.diag(cov)), 3)}")
-    check(agg_kl < 0.1, f"the codes fill the prior that sampling draws from: KL(N(mean, cov) || N(0, I)) "
+    # for scale: codes centred but 1.5 times too wide give 0.44 nats, 1.5 times too narrow 0.26
+    check(agg_kl < 0.4, f"the codes fill the prior that sampling draws from: KL(N(mean, cov) || N(0, I)) "
                         f"= {agg_kl:.4f} nats")
     inside = np.mean((mu_test[:, 0] >= Z1_RANGE[0]) & (mu_test[:, 0] <= Z1_RANGE[1])
                      & (mu_test[:, 1] >= Z2_RANGE[0]) & (mu_test[:, 1] <= Z2_RANGE[1]))
