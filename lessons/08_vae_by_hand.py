@@ -16,7 +16,7 @@ and every parameter gradient is checked against central differences, and the who
 pass against ``VAE.loss_and_grads``. The seed's two variance heads are run side by side;
 the ReLU head's price shows up as units that receive no gradient at all.
 
-Run:  python lessons/08_vae_by_hand.py        (about 3 s)
+Run:  python lessons/08_vae_by_hand.py        (about 4 s)
 Writes lessons/output/08_heads.png: the encoder's sigma under each head after training,
 and each head's test -ELBO per epoch.
 """
