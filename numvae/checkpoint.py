@@ -74,6 +74,13 @@ def parameter_mismatches(found: Mapping[str, tuple], expected: Mapping[str, tupl
     return problems
 
 
+def _plain(value):
+    """JSON for NumPy scalars in a config or history (np.float32 has no JSON form of its own)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"checkpoint config and history must be JSON-serialisable, got {type(value).__name__}")
+
+
 def save_checkpoint(path: str | os.PathLike, checkpoint: Checkpoint) -> Path:
     """Write ``checkpoint`` to ``path`` atomically; return the path."""
     c = checkpoint
@@ -100,7 +107,7 @@ def save_checkpoint(path: str | os.PathLike, checkpoint: Checkpoint) -> Path:
         "optimizer_scalars": {k: v.item() if isinstance(v, np.generic) else v for k, v in scalars.items()},
         "optimizer_arrays": list(arrays),
     }
-    entries = {"meta": np.array(json.dumps(meta)), "params": c.params.flat,
+    entries = {"meta": np.array(json.dumps(meta, default=_plain)), "params": c.params.flat,
                **{f"opt.{k}": v for k, v in arrays.items()}}
     return atomic_write(path, lambda f: np.savez(f, **entries))
 

@@ -26,7 +26,7 @@ def state():
         _, grads = model.loss_and_grads(params, x, rng=rng)
         opt.step(params, grads, opt_state)
     config = {"model": "vae", "latent": 3, "hidden": [12], "lr": 0.01}
-    history = [{"epoch": 1, "test_loss": 41.25, "binarize": "none"}]
+    history = [{"epoch": 1, "test_loss": 41.25, "binarize": "none", "test_kl": np.float32(0.5)}]
     return model, ck.Checkpoint(params, opt_state, rng, 3, config, history), opt, x
 
 
