@@ -172,3 +172,14 @@ def test_bad_options_name_themselves(tmp_path, capsys):
     code, _, err = run_cli(["train", "--beta", "-1", "--out", tmp_path / "x"])
     assert code == 2 and "--beta must be >= 0" in err
     assert not (tmp_path / "x").exists()
+
+
+def test_the_default_folder_never_overwrites_a_run(tmp_path, monkeypatch, capsys):
+    """Running the README's command twice keeps both runs: runs/digits, then runs/digits-2."""
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):
+        assert main(["train", "--epochs", "1", "--hidden", "8", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "run folder runs/digits\n" in out and "run folder runs/digits-2\n" in out
+    assert (tmp_path / "runs/digits/checkpoint.npz").exists()
+    assert (tmp_path / "runs/digits-2/checkpoint.npz").exists()

@@ -84,7 +84,8 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=nonnegative_int, default=None,
                    help="seed of the run's Generator (default: 0)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
-                   help="run folder (default: runs/<dataset>)")
+                   help="run folder (default: runs/<dataset>, or runs/<dataset>-2, -3, ... "
+                        "when that already holds a run)")
     p.add_argument("--resume", type=Path, default=None, metavar="DIR",
                    help="continue the run in DIR from its checkpoint")
     p.add_argument("--overwrite", action="store_true",
@@ -98,6 +99,19 @@ def _option(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
+def free_run_folder(base: Path) -> Path:
+    """``base`` if it holds no run yet, else the first of base-2, base-3, ... that does not.
+
+    Only for the default folder: running the README's command twice keeps both runs, as
+    with numbered experiment folders elsewhere. An explicit --out is never renamed.
+    """
+    folder, n = base, 1
+    while (folder / CHECKPOINT).exists():
+        n += 1
+        folder = base.with_name(f"{base.name}-{n}")
+    return folder
+
+
 def new_run(args):
     """(folder, config, checkpoint=None) for a run that starts from epoch 0."""
     settings = {k: v if getattr(args, k) is None else getattr(args, k) for k, v in DEFAULTS.items()}
@@ -105,7 +119,7 @@ def new_run(args):
         raise ValueError(f"--beta must be >= 0, got {settings['beta']}")
     if settings["kl_warmup"] < 0:
         raise ValueError(f"--kl-warmup must be >= 0, got {settings['kl_warmup']}")
-    folder = args.out if args.out is not None else Path("runs") / settings["dataset"]
+    folder = args.out if args.out is not None else free_run_folder(Path("runs") / settings["dataset"])
     if (folder / CHECKPOINT).exists() and not args.overwrite:
         raise ValueError(f"--out {folder} already holds a run ({CHECKPOINT}); continue it with "
                          f"--resume {folder}, start afresh with --overwrite, or choose another --out")
