@@ -31,6 +31,7 @@ EPILOG = """examples:
   numvae plot runs/seed                         # redraw the run's figures
   numvae gradcheck --variance-head relu         # finite-difference check of every gradient
   numvae explore runs/seed                      # a web page to drag through the latent space
+  numvae exercises init hw1                     # student exercises; then: numvae exercises check hw1
 
 (python -m numvae ... is the same program.)
 """
