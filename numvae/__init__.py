@@ -4,11 +4,16 @@ Every layer's backward pass is written by hand; every equation of the VAE is a f
 whose docstring carries the math; ``numvae.gradcheck`` lets the computer check each
 derivation. Read the modules in this order, which follows the lecture note:
 
-    layers              Linear, ReLU, sigmoid, tanh, softplus: forward/backward pairs
-    likelihoods         log p(x|z): Bernoulli (cross-entropy) and Gaussian (squared error)
-    kl                  KL divergences between Gaussians, closed forms
-    reparameterization  z = mu + sigma * eps
-    vae, autoencoder    the models; optim, train: learning; gradcheck: verification
+    toy, autoregressive  p_model vs p_data; a tractable explicit density
+    linear_gaussian      a latent-variable model where the ELBO identity is exact
+    layers, mlp          Linear, ReLU, sigmoid, tanh, softplus: forward/backward pairs
+    likelihoods          log p(x|z): Bernoulli (cross-entropy) and Gaussian (squared error)
+    kl                   KL divergences between Gaussians, closed forms
+    reparameterization   z = mu + sigma * eps (estimators: pathwise vs score function)
+    heads                the seed's sigma = ReLU(h) + 0.05
+    vae, autoencoder     the models; optim, train: learning
+    importance           the importance-weighted log p(x); diagnostics: posterior collapse
+    gradcheck            verification of every derivation above
 """
 
 from .autoencoder import Autoencoder
