@@ -12,6 +12,7 @@ from ..exercises.catalog import EXERCISES, get_exercise, select
 from ..exercises.grader import DEFAULT_TIMEOUT, check_folder, grade_submissions
 from ..exercises.handout import init_folder
 from ..exercises.report import as_json, format_table, grade_rows, grades_csv, write_atomic
+from .options import positive_int
 
 EXAMPLES = """examples:
   python -m numvae exercises list                        # the exercises, in the lecture's order
@@ -30,16 +31,6 @@ def positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return value
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
 
 
