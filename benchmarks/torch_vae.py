@@ -135,6 +135,7 @@ def serve(conn, data: dict, batch_size: int, lr: float, seed: int) -> None:
     # str(): torch.__version__ is a torch class, and unpickling it would import torch in the parent
     conn.send({"loaded": True, "version": str(torch.__version__), "threads": torch.get_num_threads()})
     trainer = Trainer(conn.recv(), train_x, test_x, batch_size=batch_size, lr=lr, seed=seed)
+    conn.send({"ready": True})
     while True:
         request = conn.recv()
         if request == "epoch":
