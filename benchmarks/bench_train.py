@@ -39,8 +39,9 @@ from pathlib import Path
 
 import numpy as np
 
-if importlib.util.find_spec("numvae") is None:  # a checkout that was never pip-installed
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# The numvae beside this script, even when another copy is pip-installed: the benchmark
+# measures the code of its own checkout.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numvae as nv  # noqa: E402
 from numvae._atomic import atomic_write_text  # noqa: E402
@@ -256,6 +257,7 @@ def summarise(args, rows, peak_gflops, flops, numvae_peak, train_x, test_x) -> d
                      "hidden": HIDDEN, "latent": LATENT, "batch_size": BATCH_SIZE, "lr": LR,
                      "dtype": "float32", "binarize": "none", "epochs": args.epochs, "seed": args.seed},
         "machine": {"cores": os.cpu_count(), "numpy": np.__version__, "python": platform.python_version(),
+                    "numvae_path": str(Path(nv.__file__).parent),
                     "matmul_gflops": peak_gflops},
         "epoch_gflop": flops / 1e9,
         "floor_seconds": flops / 1e9 / peak_gflops,

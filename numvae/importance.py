@@ -26,6 +26,9 @@ def logsumexp(a: np.ndarray, axis: int) -> np.ndarray:
     return out
 
 
+DECODE_BLOCK = 8192  # samples decoded at once: (samples, D) arrays of a few tens of MB
+
+
 def log_importance_weights(model, params, x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     """log w_i for k draws z_i ~ q(z|x) per example.  Shapes: x (N, D) -> (k, N).
 
@@ -35,10 +38,19 @@ def log_importance_weights(model, params, x: np.ndarray, k: int, rng: np.random.
     n = x.shape[0]
     mu, logvar = model.encode(params, x)
     eps = rng.standard_normal((k, n, mu.shape[1]), dtype=mu.dtype)
-    z = (mu + np.exp(0.5 * logvar) * eps).reshape(k * n, -1)
-    x_rep = np.broadcast_to(x, (k, n, x.shape[1])).reshape(k * n, -1)
-    # x was checked above; model.log_likelihood would check its k copies again
-    log_px_z = model._log_likelihood(x_rep, model._decode_logits(params, z)[0])
+    z = mu + np.exp(0.5 * logvar) * eps  # (k, N, K)
+    # log p(x|z) for a few draws at a time: each block's (draws * N, D) arrays stay near
+    # the processor's cache, about twice as fast on MNIST as decoding all k * N at once.
+    # x was checked above; model.log_likelihood would check its copies again.
+    draws = max(1, DECODE_BLOCK // n)
+    log_px_z = np.concatenate([
+        model._log_likelihood(
+            np.broadcast_to(x, zb.shape[:2] + x.shape[1:]).reshape(-1, x.shape[1]),
+            model._decode_logits(params, zb.reshape(-1, zb.shape[2]))[0],
+        )
+        for zb in (z[i:i + draws] for i in range(0, k, draws))
+    ])
+    z = z.reshape(k * n, -1)
     log_pz = gaussian_log_prob(z, np.zeros_like(z), 0.0)
     log_qz = gaussian_log_prob(z, np.broadcast_to(mu, (k, n, mu.shape[1])).reshape(k * n, -1),
                                np.broadcast_to(logvar, (k, n, mu.shape[1])).reshape(k * n, -1))
@@ -46,14 +58,12 @@ def log_importance_weights(model, params, x: np.ndarray, k: int, rng: np.random.
 
 
 def iwae_log_px(model, params, x: np.ndarray, k: int, rng: np.random.Generator,
-                max_samples_per_chunk: int = 8192) -> np.ndarray:
+                max_samples_per_chunk: int = 65536) -> np.ndarray:
     """Importance-weighted estimate L_k of log p(x_n) for each example.  x (N, D) -> (N,).
 
     Works through x in chunks of at most ``max_samples_per_chunk`` decoder evaluations
     (chunk size * k), and through k itself in pieces when k alone exceeds that, merging
-    pieces by log-sum-exp; memory stays bounded whatever N and k. The default keeps a
-    chunk's (samples, D) arrays within a few tens of MB, near the processor's cache: on
-    MNIST with k = 1000 that is about twice as fast as 65536 and uses an eighth of the memory.
+    pieces by log-sum-exp; memory stays bounded whatever N and k.
     """
     k = check_positive_int("k", k)
     x = model.check_data(x)
