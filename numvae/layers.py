@@ -86,9 +86,7 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     its relative accuracy even where it is tiny, e.g. s(-50) = 1.9e-22.
     """
     with np.errstate(over="ignore"):
-        e = np.exp(-np.asarray(x))
-    e += 1
-    return np.reciprocal(e, out=e) if isinstance(e, np.ndarray) else 1 / e
+        return 1 / (1 + np.exp(-np.asarray(x)))
 
 
 def sigmoid_forward(x: np.ndarray):

@@ -56,7 +56,7 @@ class Adam:
         theta <- theta - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
 
     The bias corrections are folded into a scalar step size and a scaled eps, so the
-    array work is one pass over m, v and theta.
+    array work is a dozen in-place passes over the flat buffers, in their own dtype.
     """
 
     lr: float = 1e-3
@@ -99,5 +99,6 @@ class Adam:
         work += eps_hat
         np.divide(m, work, out=work)
         p -= np.multiply(work, step_size, out=work)  # theta <- theta - step_size m / (sqrt(v) + eps_hat)
+
 
 OPTIMIZERS = {"adam": Adam, "sgd": SGD}
