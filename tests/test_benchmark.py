@@ -106,3 +106,14 @@ def test_missing_data_is_reported_without_a_traceback(tmp_path):
     assert proc.returncode != 0 and not out.exists()
     assert "mnist not found" in proc.stderr and "NUMVAE_DATA_DIR" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_missing_torch_is_reported_without_a_traceback(tmp_path):
+    fake = tmp_path / "fake" / "torch"  # a 'torch' that cannot be imported, found first
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('no PyTorch in this test')\n")
+    env = {**os.environ, "PYTHONPATH": str(fake.parent)}
+    proc, out = run_bench("--dataset", "digits", "--limit", "100", "--epochs", "1", "--compare-torch",
+                          env=env, tmp_path=tmp_path)
+    assert proc.returncode != 0 and not out.exists()
+    assert "--compare-torch needs PyTorch" in proc.stderr and "Traceback" not in proc.stderr
