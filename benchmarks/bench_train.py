@@ -245,7 +245,20 @@ def benchmark(args) -> dict:
         print(f"IWAE: {cost['seconds']:.1f} s ({cost['decoder_passes_per_second']:.3g} decoder passes/s), "
               f"mean log p(x) >= {cost['log_px']:.3f} nats, peak memory "
               f"{cost['peak_rss_bytes'] / MIB:.0f} MiB")
+    if args.profile:
+        profile_epoch(run, args.profile)
     return result
+
+
+def profile_epoch(run: NumvaeRun, top: int) -> None:
+    """One more numvae epoch under cProfile: where the time goes, the costliest functions first."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.runcall(run.epoch)
+    print(f"\none epoch under cProfile (which slows the many small calls), top {top} by own time:")
+    pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(top)
 
 
 def summarise(args, rows, peak_gflops, flops, numvae_peak, train_x, test_x) -> dict:
@@ -314,6 +327,7 @@ def parse_args(argv=None):
                "  python benchmarks/bench_train.py --data-dir /data\n"
                "  python benchmarks/bench_train.py --epochs 10 --compare-torch --json bench.json\n"
                "  python benchmarks/bench_train.py --iwae --iwae-k 1000\n"
+               "  python benchmarks/bench_train.py --epochs 1 --profile 15\n"
                "  python benchmarks/bench_train.py --limit 1000 --epochs 1 --json smoke.json",
     )
     parser.add_argument("--epochs", type=positive_int, default=3, help="training epochs (default 3)")
@@ -331,6 +345,8 @@ def parse_args(argv=None):
     parser.add_argument("--dataset", default="mnist", choices=("mnist", "digits"),
                         help="mnist (the benchmark) or digits (8x8, embedded: a smoke test anywhere)")
     parser.add_argument("--seed", type=int, default=0, help="seed of every Generator (default 0)")
+    parser.add_argument("--profile", type=positive_int, metavar="N", default=None,
+                        help="finally profile one more epoch and print its N costliest functions")
     return parser.parse_args(argv)
 
 

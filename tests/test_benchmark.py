@@ -57,7 +57,7 @@ def check_common(result: dict, epochs: int, input_dim: int):
 
 def test_digits_run_writes_complete_json_and_the_iwae_cost(tmp_path):
     proc, out = run_bench("--dataset", "digits", "--limit", "300", "--epochs", "2", "--iwae",
-                          "--iwae-k", "7", tmp_path=tmp_path)
+                          "--iwae-k", "7", "--profile", "40", tmp_path=tmp_path)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(out.read_text())
     check_common(result, epochs=2, input_dim=64)
@@ -70,6 +70,7 @@ def test_digits_run_writes_complete_json_and_the_iwae_cost(tmp_path):
     # below the ELBO of the same model (up to the noise of the one-sample test -ELBO)
     assert -result["numvae"]["final_test_loss"] - 1 < iwae["log_px"] < 0
     assert "matmul floor" in proc.stdout and "IWAE" in proc.stdout
+    assert "cProfile" in proc.stdout and "linear_backward" in proc.stdout  # --profile's table
 
 
 @pytest.mark.skipif(not os.environ.get("NUMVAE_DATA_DIR"), reason="NUMVAE_DATA_DIR is not set (MNIST)")
