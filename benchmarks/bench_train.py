@@ -165,6 +165,18 @@ def torch_available() -> bool:
     return importlib.util.find_spec("torch") is not None
 
 
+def cpu_name() -> str:
+    """The processor's model name where the system says it (Linux), else the architecture."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def peak_rss_bytes() -> int:
     """This process's peak resident memory so far (Linux reports ru_maxrss in KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -198,7 +210,7 @@ def benchmark(args) -> dict:
 
     print(f"numvae {nv.__version__}, numpy {np.__version__}"
           + (f", torch {torch_run.version} ({torch_run.threads} threads)" if torch_run else "")
-          + f"; {os.cpu_count()} cores; {platform.processor() or platform.machine()}")
+          + f"; {os.cpu_count()} cores; {cpu_name()}")
     print(f"VAE {train_x.shape[1]}-{HIDDEN}-{LATENT}, {args.dataset} {train_x.shape[0]} train / "
           f"{test_x.shape[0]} test, batch {BATCH_SIZE}, Adam {LR:g}, float32, seed {args.seed}")
     print(f"machine float32 matmul: {peak_gflops:.1f} GFLOP/s; one epoch = {flops / 1e9:.1f} GFLOP "
@@ -269,7 +281,8 @@ def summarise(args, rows, peak_gflops, flops, numvae_peak, train_x, test_x) -> d
                      "test_images": int(test_x.shape[0]), "input_dim": int(train_x.shape[1]),
                      "hidden": HIDDEN, "latent": LATENT, "batch_size": BATCH_SIZE, "lr": LR,
                      "dtype": "float32", "binarize": "none", "epochs": args.epochs, "seed": args.seed},
-        "machine": {"cores": os.cpu_count(), "numpy": np.__version__, "python": platform.python_version(),
+        "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "numpy": np.__version__,
+                    "python": platform.python_version(),
                     "numvae_path": str(Path(nv.__file__).parent),
                     "matmul_gflops": peak_gflops},
         "epoch_gflop": flops / 1e9,
@@ -336,10 +349,11 @@ def parse_args(argv=None):
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
     parser.add_argument("--iwae", action="store_true",
                         help="after training, time the IWAE log p(x) estimate on the test set")
-    parser.add_argument("--iwae-k", type=positive_int, default=1000, help="IWAE samples per image (1000)")
-    parser.add_argument("--limit", type=positive_int, default=None,
+    parser.add_argument("--iwae-k", type=positive_int, default=1000, metavar="K",
+                        help="IWAE samples per image (1000)")
+    parser.add_argument("--limit", type=positive_int, default=None, metavar="N",
                         help="use only the first N images of each split (quick runs, tests)")
-    parser.add_argument("--data-dir", default=None,
+    parser.add_argument("--data-dir", default=None, metavar="DIR",
                         help="folder holding mnist/ (default: $NUMVAE_DATA_DIR, then numvae's cache)")
     parser.add_argument("--download", action="store_true", help="download MNIST if it is not found")
     parser.add_argument("--dataset", default="mnist", choices=("mnist", "digits"),
