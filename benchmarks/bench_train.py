@@ -31,13 +31,17 @@ import math
 import multiprocessing
 import os
 import platform
-import resource
 import statistics
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+try:
+    import resource
+except ImportError:  # Windows: no getrusage, and no memory figure
+    resource = None
 
 # The numvae beside this script, even when another copy is pip-installed: the benchmark
 # measures the code of its own checkout.
@@ -177,9 +181,16 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def peak_rss_bytes() -> int:
-    """This process's peak resident memory so far (Linux reports ru_maxrss in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+def peak_rss_bytes() -> int | None:
+    """This process's peak resident memory so far, by getrusage (None on Windows)."""
+    if resource is None:
+        return None
+    unit = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit
+
+
+def mib(n_bytes: int | None) -> str:
+    return "n/a" if n_bytes is None else f"{n_bytes / MIB:.0f} MiB"
 
 
 # ----- IWAE cost -----------------------------------------------------------------------------
@@ -256,7 +267,7 @@ def benchmark(args) -> dict:
         cost = result["iwae"]
         print(f"IWAE: {cost['seconds']:.1f} s ({cost['decoder_passes_per_second']:.3g} decoder passes/s), "
               f"mean log p(x) >= {cost['log_px']:.3f} nats, peak memory "
-              f"{cost['peak_rss_bytes'] / MIB:.0f} MiB")
+              f"{mib(cost['peak_rss_bytes'])}")
     if args.profile:
         profile_epoch(run, args.profile)
     return result
@@ -310,14 +321,14 @@ def print_summary(result: dict) -> None:
           f"{result['machine']['matmul_gflops']:.1f} GFLOP/s (best of before and after training)")
     print(f"{'':14}{'s/epoch':>8}  {'of peak':>7}  {'test -ELBO':>10}  {'peak memory':>11}")
     print(f"{'numvae':14}{n['median_seconds']:8.2f}  {n['fraction_of_peak']:7.0%}  "
-          f"{n['final_test_loss']:10.3f}  {n['peak_rss_bytes'] / MIB:7.0f} MiB")
+          f"{n['final_test_loss']:10.3f}  {mib(n['peak_rss_bytes']):>11}")
     t = result["torch"]
     if t:
         print(f"{'PyTorch':14}{t['median_seconds']:8.2f}  {floor / t['median_seconds']:7.0%}  "
-              f"{t['final_test_loss']:10.3f}  {t['peak_rss_bytes'] / MIB:7.0f} MiB")
+              f"{t['final_test_loss']:10.3f}  {mib(t['peak_rss_bytes']):>11}")
     print(f"{'matmul floor':14}{floor:8.2f}  {1:7.0%}")
-    print(f"numvae's peak memory: {n['peak_rss_bytes'] / MIB:.0f} MiB "
-          f"({n['peak_rss_after_loading_bytes'] / MIB:.0f} MiB right after loading the data)")
+    print(f"numvae's peak memory: {mib(n['peak_rss_bytes'])} "
+          f"({mib(n['peak_rss_after_loading_bytes'])} right after loading the data)")
     if t:
         print(f"median epoch-time ratio numvae/PyTorch: {result['median_ratio']:.2f}; test -ELBO "
               f"difference numvae - PyTorch: {n['final_test_loss'] - t['final_test_loss']:+.3f} nats")

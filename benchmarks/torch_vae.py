@@ -12,7 +12,7 @@ Nothing here is part of numvae: PyTorch is only a yardstick.
 
 from __future__ import annotations
 
-import resource
+import sys
 import time
 
 import numpy as np
@@ -98,7 +98,7 @@ class Trainer:
         return total / n
 
 
-def peak_rss_bytes() -> int:
+def peak_rss_bytes() -> int | None:
     """This process's own peak resident memory.
 
     Linux's VmHWM is the high-water mark of this process's memory alone. ru_maxrss is the
@@ -112,7 +112,11 @@ def peak_rss_bytes() -> int:
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
 
 
 def serve(conn, data: dict, batch_size: int, lr: float, seed: int) -> None:
