@@ -43,13 +43,12 @@ def log_importance_weights(model, params, x: np.ndarray, k: int, rng: np.random.
     # the processor's cache, about twice as fast on MNIST as decoding all k * N at once.
     # x was checked above; model.log_likelihood would check its copies again.
     draws = max(1, DECODE_BLOCK // n)
-    log_px_z = np.concatenate([
-        model._log_likelihood(
-            np.broadcast_to(x, zb.shape[:2] + x.shape[1:]).reshape(-1, x.shape[1]),
-            model._decode_logits(params, zb.reshape(-1, zb.shape[2]))[0],
-        )
-        for zb in (z[i:i + draws] for i in range(0, k, draws))
-    ])
+    blocks = []
+    for i in range(0, k, draws):
+        zb = z[i:i + draws].reshape(-1, z.shape[2])  # (draws * N, K)
+        xb = np.broadcast_to(x, (len(zb) // n, n, x.shape[1])).reshape(-1, x.shape[1])  # (draws * N, D)
+        blocks.append(model._log_likelihood(xb, model._decode_logits(params, zb)[0]))
+    log_px_z = np.concatenate(blocks)  # (k * N,)
     z = z.reshape(k * n, -1)
     log_pz = gaussian_log_prob(z, np.zeros_like(z), 0.0)
     log_qz = gaussian_log_prob(z, np.broadcast_to(mu, (k, n, mu.shape[1])).reshape(k * n, -1),
