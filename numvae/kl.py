@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import as_float_array, check_finite, check_ndim, check_same_shape
+from .mvn import cholesky
 
 
 def _check_diagonal(**arrays):
@@ -114,16 +115,6 @@ def kl_normal_grad(mu_q, logvar_q, mu_p, logvar_p, dout: np.ndarray | None = Non
     return tuple(grads)
 
 
-def _cholesky(name: str, cov: np.ndarray) -> np.ndarray:
-    """Lower Cholesky factor of each (k, k) matrix, or a ValueError naming ``name``."""
-    if not np.allclose(cov, np.swapaxes(cov, -1, -2), rtol=1e-10, atol=1e-12):
-        raise ValueError(f"{name} must be symmetric")
-    try:
-        return np.linalg.cholesky(cov)
-    except np.linalg.LinAlgError:
-        raise ValueError(f"{name} must be positive definite (its Cholesky factorisation failed)") from None
-
-
 def _check_mvn(mu0, cov0, mu1, cov1):
     arrays = {}
     for name, value in (("mu0", mu0), ("cov0", cov0), ("mu1", mu1), ("cov1", cov1)):
@@ -166,7 +157,7 @@ def kl_mvn(mu0: np.ndarray, cov0: np.ndarray, mu1: np.ndarray, cov1: np.ndarray)
     -> (...)  (a 0-d array for a single pair).
     """
     mu0, cov0, mu1, cov1 = _check_mvn(mu0, cov0, mu1, cov1)
-    L0, L1 = _cholesky("cov0", cov0), _cholesky("cov1", cov1)
+    L0, L1 = cholesky("cov0", cov0), cholesky("cov1", cov1)
     k = mu0.shape[-1]
     M = _solve_lower(L1, L0)
     y = _solve_lower(L1, (mu1 - mu0)[..., None])[..., 0]
@@ -187,7 +178,7 @@ def kl_mvn_grad(mu0, cov0, mu1, cov1):
     Returns (dmu0, dcov0, dmu1, dcov1) in the shapes of the inputs.
     """
     mu0, cov0, mu1, cov1 = _check_mvn(mu0, cov0, mu1, cov1)
-    L0, L1 = _cholesky("cov0", cov0), _cholesky("cov1", cov1)
+    L0, L1 = cholesky("cov0", cov0), cholesky("cov1", cov1)
     eye = np.broadcast_to(np.eye(mu0.shape[-1], dtype=mu0.dtype), cov0.shape)
     A = _cho_solve(L1, eye)
     B = _cho_solve(L0, eye)

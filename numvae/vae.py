@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import as_float_array, check_finite, check_same_shape
+from .heads import sigma_head_backward, sigma_head_forward
 from .kl import _kl_normal_std, _kl_normal_std_grad
 from .layers import linear_backward, linear_forward
 from .mlp import linear_shapes, mlp_backward, mlp_forward
@@ -65,9 +66,8 @@ class VAE(EncoderDecoder):
             logvar, var_cache = linear_forward(h, params["enc.logvar.W"], params["enc.logvar.b"])
         else:
             s, lin_cache = linear_forward(h, params["enc.sigma.W"], params["enc.sigma.b"])
-            sigma = np.maximum(s, 0) + self.config.sigma_floor
-            logvar = 2 * np.log(sigma)
-            var_cache = (lin_cache, s, sigma)
+            logvar, head_cache = sigma_head_forward(s, self.config.sigma_floor)
+            var_cache = (lin_cache, head_cache)
         return mu, logvar, (enc_caches, mu_cache, var_cache)
 
     def _encode_backward(self, dmu, dlogvar, cache, grads):
@@ -82,9 +82,8 @@ class VAE(EncoderDecoder):
                 out=(grads["enc.logvar.W"], grads["enc.logvar.b"]),
             )
         else:
-            lin_cache, s, sigma = var_cache
-            # logvar = 2 ln sigma  =>  dlogvar/dsigma = 2 / sigma;  dsigma/ds = [s > 0]
-            ds = np.where(s > 0, dlogvar * 2 / sigma, 0)
+            lin_cache, head_cache = var_cache
+            ds = sigma_head_backward(dlogvar, head_cache)
             dh_var, _, _ = linear_backward(
                 ds, lin_cache, compute_dx=not first,
                 out=(grads["enc.sigma.W"], grads["enc.sigma.b"]),
