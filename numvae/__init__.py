@@ -35,7 +35,7 @@ from .estimators import (
 )
 from .gradcheck import check_gradients, format_gradient_table, numerical_gradient, rel_error
 from .heads import sigma_head_backward, sigma_head_forward
-from .importance import iwae_log_px, log_importance_weights, logsumexp
+from .importance import importance_estimates, iwae_log_px, log_importance_weights, logsumexp
 from .kl import kl_mvn, kl_mvn_grad, kl_normal, kl_normal_grad, kl_normal_std, kl_normal_std_grad
 from .layers import (
     linear_backward,
@@ -80,7 +80,8 @@ __version__ = "0.1.0"
 __all__ = [
     "SGD", "VAE", "Adam", "Autoencoder", "Dataset", "LossParts", "ModelConfig", "ParamDict",
     "bernoulli_log_prob", "bernoulli_log_prob_grad", "check_gradients", "evaluate", "fit",
-    "format_gradient_table", "gaussian_log_prob", "gaussian_log_prob_grad", "iwae_log_px", "kl_mvn",
+    "format_gradient_table", "gaussian_log_prob", "gaussian_log_prob_grad", "importance_estimates",
+    "iwae_log_px", "kl_mvn",
     "kl_mvn_grad", "kl_normal", "kl_normal_grad", "kl_normal_std", "kl_normal_std_grad",
     "linear_backward", "linear_forward", "load_dataset", "log_importance_weights", "logsumexp",
     "numerical_gradient", "rel_error",

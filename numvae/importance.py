@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from ._checks import check_positive_int
 from .likelihoods import gaussian_log_prob
@@ -56,25 +57,45 @@ def log_importance_weights(model, params, x: np.ndarray, k: int, rng: np.random.
     return (log_px_z + log_pz - log_qz).reshape(k, n)
 
 
-def iwae_log_px(model, params, x: np.ndarray, k: int, rng: np.random.Generator,
-                max_samples_per_chunk: int = 65536) -> np.ndarray:
-    """Importance-weighted estimate L_k of log p(x_n) for each example.  x (N, D) -> (N,).
+def importance_estimates(model, params, x: np.ndarray, k: int, rng: np.random.Generator,
+                         max_samples_per_chunk: int = 65536, progress: bool = False):
+    """Per-example (ELBO estimate, L_k) from the same k draws each.  x (N, D) -> (N,), (N,).
 
-    Works through x in chunks of at most ``max_samples_per_chunk`` decoder evaluations
-    (chunk size * k), and through k itself in pieces when k alone exceeds that, merging
-    pieces by log-sum-exp; memory stays bounded whatever N and k.
+        ELBO ~ (1/k) sum_i log w_i            L_k = log (1/k) sum_i w_i
+
+    Sharing the draws makes L_k >= the ELBO estimate for every example (the log of a mean
+    is at least the mean of the logs), so a printed gap is never negative. Works through
+    x in chunks of at most ``max_samples_per_chunk`` decoder evaluations (chunk size * k),
+    and through k itself in pieces when k alone exceeds that, merging pieces by sums and
+    log-sum-exp; memory stays bounded whatever N and k.
     """
     k = check_positive_int("k", k)
     x = model.check_data(x)
     budget = check_positive_int("max_samples_per_chunk", max_samples_per_chunk)
     rows = max(1, budget // k)
     k_piece = min(k, budget)
-    out = np.empty(x.shape[0], dtype=np.float64)
-    for start in range(0, x.shape[0], rows):
-        xb = x[start:start + rows]
-        pieces = []
-        for done in range(0, k, k_piece):
-            log_w = log_importance_weights(model, params, xb, min(k_piece, k - done), rng)
-            pieces.append(logsumexp(log_w.astype(np.float64), axis=0))
-        out[start:start + rows] = logsumexp(np.stack(pieces), axis=0) - math.log(k)
-    return out
+    elbo = np.empty(x.shape[0], dtype=np.float64)
+    log_px = np.empty(x.shape[0], dtype=np.float64)
+    with tqdm(total=x.shape[0], desc=f"log p(x), k={k}", unit="image", disable=not progress,
+              leave=False) as bar:
+        for start in range(0, x.shape[0], rows):
+            xb = x[start:start + rows]
+            sum_log_w, pieces = 0.0, []
+            for done in range(0, k, k_piece):
+                log_w = log_importance_weights(model, params, xb, min(k_piece, k - done), rng)
+                log_w = log_w.astype(np.float64)  # (k_piece, rows)
+                sum_log_w = sum_log_w + log_w.sum(axis=0)
+                pieces.append(logsumexp(log_w, axis=0))
+            elbo[start:start + len(xb)] = sum_log_w / k
+            log_px[start:start + len(xb)] = logsumexp(np.stack(pieces), axis=0) - math.log(k)
+            bar.update(len(xb))
+    return elbo, log_px
+
+
+def iwae_log_px(model, params, x: np.ndarray, k: int, rng: np.random.Generator,
+                max_samples_per_chunk: int = 65536) -> np.ndarray:
+    """Importance-weighted estimate L_k of log p(x_n) for each example.  x (N, D) -> (N,).
+
+    The second half of ``importance_estimates`` (same draws, same chunking).
+    """
+    return importance_estimates(model, params, x, k, rng, max_samples_per_chunk)[1]

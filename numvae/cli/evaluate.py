@@ -14,15 +14,13 @@ averaged over the test images.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from ..data.dataset import binarize_dynamic
-from ..importance import log_importance_weights, logsumexp
+from ..importance import importance_estimates
 from ..runs import load_run
 from ..train import evaluate
 from ..vae import VAE
@@ -33,33 +31,6 @@ EXAMPLES = """examples:
   numvae evaluate runs/digits --k 5000 --seed 1
   numvae evaluate runs/mnist --n 1000          # the first 1000 test images only, faster
 """
-
-MAX_SAMPLES = 65536  # decoder evaluations held in memory at once (images x draws)
-
-
-def importance_estimates(model, params, x: np.ndarray, k: int, rng: np.random.Generator,
-                         progress: bool = False):
-    """Per-image (ELBO estimate, L_k) from the same k draws each.  x (N, D) -> (N,), (N,).
-
-    Images go through in chunks, and k itself in pieces when it exceeds MAX_SAMPLES, so
-    memory stays bounded whatever N and k; pieces merge by sums and log-sum-exp.
-    """
-    rows, k_piece = max(1, MAX_SAMPLES // k), min(k, MAX_SAMPLES)
-    elbo, log_px = np.empty(len(x)), np.empty(len(x))
-    with tqdm(total=len(x), desc=f"log p(x), k={k}", unit="image", disable=not progress, leave=False) as bar:
-        for start in range(0, len(x), rows):
-            xb = x[start:start + rows]
-            sum_log_w, pieces = 0.0, []
-            for done in range(0, k, k_piece):
-                log_w = log_importance_weights(model, params, xb, min(k_piece, k - done), rng)
-                log_w = log_w.astype(np.float64)  # (k_piece, rows)
-                sum_log_w = sum_log_w + log_w.sum(axis=0)
-                pieces.append(logsumexp(log_w, axis=0))
-            elbo[start:start + len(xb)] = sum_log_w / k
-            log_px[start:start + len(xb)] = logsumexp(np.stack(pieces), axis=0) - math.log(k)
-            bar.update(len(xb))
-    return elbo, log_px
-
 
 def add_parser(sub) -> None:
     p = sub.add_parser("evaluate", help="test -ELBO and the importance-weighted log p(x) of a run",
