@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..explorer import build_explorer_html, write_explorer
 from ..runs import load_run
+from .figures import latent_codes
 from .options import add_data_dir_option, load_split
 
 EXAMPLES = """examples:
@@ -31,8 +32,7 @@ def run(args) -> int:
     model, ckpt = load_run(args.run_dir)
     config = ckpt.config
     test = load_split(config, "test", args.data_dir)
-    mu = model.encode(ckpt.params, test.x.astype(ckpt.params.flat.dtype))
-    mu = mu[0] if isinstance(mu, tuple) else mu  # a VAE's posterior means; an autoencoder's codes
+    mu = latent_codes(model, ckpt.params, test.x.astype(ckpt.params.flat.dtype))
     last = ckpt.history[-1] if ckpt.history else None
     elbo = (f"{last['test_loss']:.3f} nats (recon {last['test_recon']:.3f} + KL {last['test_kl']:.3f})"
             if last else "not evaluated")
