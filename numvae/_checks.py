@@ -37,6 +37,18 @@ def check_ndim(name: str, arr: np.ndarray, ndim: int, shape_hint: str) -> None:
         raise ValueError(f"{name} must have shape {shape_hint}, got shape {arr.shape}")
 
 
+def as_matrix(name: str, value, columns: int, unit: str = "columns") -> np.ndarray:
+    """``value`` as a float array of shape (N, columns), or ValueError naming ``name``.
+
+    ``unit`` names what a column is in the message (e.g. 'features' for pixels).
+    """
+    arr = as_float_array(name, value)
+    check_ndim(name, arr, 2, f"(N, {columns})")
+    if arr.shape[1] != columns:
+        raise ValueError(f"{name} must have {columns} {unit}, got shape {arr.shape}")
+    return arr
+
+
 def check_same_shape(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> None:
     """Raise ValueError unless ``a`` and ``b`` have exactly the same shape."""
     if a.shape != b.shape:

@@ -22,7 +22,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array, check_finite, check_ndim, check_positive_int, check_probability_targets
+from ._checks import (
+    as_matrix,
+    check_finite,
+    check_positive_int,
+    check_probability_targets,
+)
 from .layers import sigmoid
 from .likelihoods import bernoulli_log_prob, bernoulli_log_prob_grad
 from .params import ParamDict
@@ -66,10 +71,7 @@ class LogisticAutoregressive:
 
     def check_data(self, x) -> np.ndarray:
         """Return x as a float array (N, D) with values in [0, 1], or raise naming x."""
-        x = as_float_array("x", x)
-        check_ndim("x", x, 2, f"(N, {self.input_dim})")
-        if x.shape[1] != self.input_dim:
-            raise ValueError(f"x must have {self.input_dim} features, got shape {x.shape}")
+        x = as_matrix("x", x, self.input_dim, "features")
         check_probability_targets("x", x)
         return x
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array, check_finite, check_ndim, check_positive_int
+from ._checks import as_float_array, as_matrix, check_finite, check_ndim, check_positive_int
 from .kl import kl_mvn
 from .likelihoods import gaussian_log_prob
 from .mvn import cholesky, mvn_log_prob
@@ -79,18 +79,12 @@ class LinearGaussian:
 
     # ----- checks ----------------------------------------------------------------------
     def _x(self, x) -> np.ndarray:
-        x = as_float_array("x", x)
-        check_ndim("x", x, 2, f"(N, {self.data_dim})")
-        if x.shape[1] != self.data_dim:
-            raise ValueError(f"x must have {self.data_dim} columns, got shape {x.shape}")
+        x = as_matrix("x", x, self.data_dim)
         check_finite("x", x)
         return x
 
     def _z(self, z, n: int | None = None, name: str = "z") -> np.ndarray:
-        z = as_float_array(name, z)
-        check_ndim(name, z, 2, f"(N, {self.latent_dim})")
-        if z.shape[1] != self.latent_dim:
-            raise ValueError(f"{name} must have {self.latent_dim} columns, got shape {z.shape}")
+        z = as_matrix(name, z, self.latent_dim)
         if n is not None and z.shape[0] != n:
             raise ValueError(f"{name} must have one row per row of x ({n}), got shape {z.shape}")
         check_finite(name, z)

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ._checks import as_float_array, check_finite, check_ndim, check_positive_int
+from ._checks import as_matrix, check_finite, check_positive_int
 from .layers import linear_backward, linear_forward, sigmoid
 from .likelihoods import (
     bernoulli_log_prob,
@@ -120,10 +120,7 @@ class EncoderDecoder(ABC):
 
     def check_data(self, x) -> np.ndarray:
         """Return x as a float array of shape (N, input_dim), or raise naming x."""
-        x = as_float_array("x", x)
-        check_ndim("x", x, 2, f"(N, {self.config.input_dim})")
-        if x.shape[1] != self.config.input_dim:
-            raise ValueError(f"x must have {self.config.input_dim} features, got shape {x.shape}")
+        x = as_matrix("x", x, self.config.input_dim, "features")
         check_finite("x", x)
         return x
 
@@ -140,10 +137,7 @@ class EncoderDecoder(ABC):
 
     def decode(self, params, z: np.ndarray) -> np.ndarray:
         """Mean image sigmoid(logits) in [0, 1]. Shapes: z (N, K) -> (N, D)."""
-        z = as_float_array("z", z)
-        check_ndim("z", z, 2, f"(N, {self.config.latent})")
-        if z.shape[1] != self.config.latent:
-            raise ValueError(f"z must have {self.config.latent} columns, got shape {z.shape}")
+        z = as_matrix("z", z, self.config.latent)
         return sigmoid(self._decode_logits(params, z)[0])
 
     def _log_likelihood(self, x, logits):
