@@ -89,6 +89,40 @@ def epoch_matmul_flops(model: nv.VAE, n_train: int, batch_size: int) -> float:
     return float(per_example * n_train)
 
 
+def products_alone_seconds(model: nv.VAE, n_train: int, batch_size: int, steps: int = 40) -> float:
+    """One epoch's matrix products (those ``epoch_matmul_flops`` counts) timed alone.
+
+    The products of one step, at its own shapes -- x W, x^T G and G W^T per layer on a
+    batch -- on random float32 arrays, with nothing between them: the best of three runs
+    of ``steps`` steps, scaled to the n_train / batch_size steps of an epoch. What the
+    training step would take if everything but its matrix products cost nothing.
+    """
+    rng = np.random.default_rng(0)
+    layers = []
+    for name, shape in model.param_shapes().items():
+        if name.endswith(".W"):
+            fan_in, fan_out = shape
+            x, g = (rng.standard_normal((batch_size, k), dtype=np.float32) for k in (fan_in, fan_out))
+            w = rng.standard_normal((fan_in, fan_out), dtype=np.float32)
+            layers.append((name == "enc.0.W", x, w, g, np.empty_like(g), np.empty_like(w), np.empty_like(x)))
+
+    def one_step():
+        for first, x, w, g, out, dw, dx in layers:
+            np.matmul(x, w, out=out)
+            np.matmul(x.T, g, out=dw)
+            if not first:  # the first layer's input is the data: no dL/dx
+                np.matmul(g, w.T, out=dx)
+
+    one_step()  # warm up
+    best = math.inf
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            one_step()
+        best = min(best, (time.perf_counter() - t0) / steps)
+    return best * n_train / batch_size
+
+
 # ----- data ----------------------------------------------------------------------------------
 def load_data(args) -> tuple[np.ndarray, np.ndarray]:
     """(train x, test x) float32, the first --limit images of each split (all by default)."""
@@ -128,25 +162,28 @@ class NumvaeRun:
         return nv.evaluate(self.model, self.params, self.test_x, self.eval_rng)["loss"]
 
 
-class TorchRun:
-    """The PyTorch baseline in a child process (``torch_vae.serve``), driven epoch by epoch."""
+class BaselineRun:
+    """A baseline (``torch_vae`` or ``plain_numpy_vae``) in a child process (``child.serve``),
+    started from numvae's parameters and driven epoch by epoch."""
 
-    def __init__(self, args, params: nv.ParamDict, seed: int):
-        import torch_vae  # beside this script
+    def __init__(self, args, baseline: str, params: nv.ParamDict, seed: int, options: dict | None = None):
+        import child  # beside this script
 
-        ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no torch in ours
+        ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: nothing of ours in it
         self.conn, child_conn = ctx.Pipe()
         data = {"name": args.dataset, "data_dir": args.data_dir, "download": False, "limit": args.limit}
-        self.process = ctx.Process(target=torch_vae.serve, daemon=True,
-                                   args=(child_conn, data, BATCH_SIZE, LR, seed))
+        self.process = ctx.Process(target=child.serve, daemon=True,
+                                   args=(child_conn, baseline, data, BATCH_SIZE, LR, seed))
         self.process.start()
         hello = self.conn.recv()
-        if "error" in hello:
+        if "error" in hello:  # only PyTorch can be missing: plain NumPy needs what numvae needs
             self.process.join()
-            raise BenchmarkError(f"--compare-torch needs PyTorch: {hello['error']}. "
-                                 "Install it (pip install torch) or leave out --compare-torch.")
+            raise BenchmarkError(f"--compare-torch needs PyTorch: PyTorch is not importable "
+                                 f"({hello['error']}). Install it (pip install torch) or leave out "
+                                 "--compare-torch.")
         self.version, self.threads = hello["version"], hello["threads"]
-        self.conn.send({name: np.array(value) for name, value in params.items()})  # the same start
+        params = {name: np.array(value) for name, value in params.items()}
+        self.conn.send({"params": params, "options": options or {}})  # the same start
         self.conn.recv()  # the child has built its model: from here on it only waits
 
     def epoch(self) -> dict:
@@ -206,29 +243,49 @@ def iwae_cost(run: NumvaeRun, k: int, seed: int) -> dict:
 
 
 # ----- the run -------------------------------------------------------------------------------
+BASELINES = {"torch": "PyTorch", "plain_numpy": "plain NumPy"}
+
+
+def start_baselines(args, run: NumvaeRun) -> dict[str, BaselineRun]:
+    """The child processes asked for, each holding a copy of numvae's starting point."""
+    baselines = {}
+    if args.compare_torch:
+        baselines["torch"] = BaselineRun(args, "torch_vae", run.params, args.seed)
+    if args.compare_numpy:
+        # The plain step also continues numvae's Generator from where it is now (after
+        # the initial parameters), so it draws the same permutations and eps.
+        baselines["plain_numpy"] = BaselineRun(args, "plain_numpy_vae", run.params, args.seed,
+                                               {"rng_state": run.rng.bit_generator.state})
+    return baselines
+
+
 def benchmark(args) -> dict:
     if args.compare_torch and not torch_available():
         raise BenchmarkError("--compare-torch needs PyTorch, which is not installed here. "
                              "Install it (pip install torch) or leave out --compare-torch.")
     # First, while the process is small (its 48 MB of matrices must not count as numvae's
-    # memory) and before the PyTorch child starts (nothing else of ours is running).
+    # memory) and before any baseline starts (nothing else of ours is running).
     peak_gflops = matmul_gflops()
     train_x, test_x = load_data(args)
     loading_peak = peak_rss_bytes()
     run = NumvaeRun(train_x, test_x, args.seed)
     flops = epoch_matmul_flops(run.model, train_x.shape[0], BATCH_SIZE)
-    torch_run = TorchRun(args, run.params, args.seed) if args.compare_torch else None
+    products_alone = products_alone_seconds(run.model, train_x.shape[0], BATCH_SIZE)
+    baselines = start_baselines(args, run)
 
+    torch_run = baselines.get("torch")
     print(f"numvae {nv.__version__}, numpy {np.__version__}"
           + (f", torch {torch_run.version} ({torch_run.threads} threads)" if torch_run else "")
           + f"; {os.cpu_count()} cores; {cpu_name()}")
     print(f"VAE {train_x.shape[1]}-{HIDDEN}-{LATENT}, {args.dataset} {train_x.shape[0]} train / "
           f"{test_x.shape[0]} test, batch {BATCH_SIZE}, Adam {LR:g}, float32, seed {args.seed}")
     print(f"machine float32 matmul: {peak_gflops:.1f} GFLOP/s; one epoch = {flops / 1e9:.1f} GFLOP "
-          f"of matrix products -> floor {flops / 1e9 / peak_gflops:.2f} s per epoch")
+          f"of matrix products -> floor {flops / 1e9 / peak_gflops:.2f} s per epoch; the same "
+          f"products timed alone at the step's shapes: {products_alone:.2f} s")
     header = f"{'epoch':>5}  {'numvae s':>8}  {'GFLOP/s':>7}  {'of peak':>7}  {'test -ELBO':>10}"
-    if torch_run:
-        header += f"  {'torch s':>8}  {'test -ELBO':>10}  {'ratio':>5}"
+    for key in baselines:
+        short = "torch" if key == "torch" else "numpy"
+        header += f"  {short + ' s':>8}  {'test -ELBO':>10}  {'ratio':>5}"
     print(header)
 
     rows = []
@@ -238,10 +295,10 @@ def benchmark(args) -> dict:
         row = {"epoch": epoch, "numvae": ours}
         line = (f"{epoch:5d}  {ours['seconds']:8.2f}  {flops / ours['seconds'] / 1e9:7.1f}  "
                 f"{flops / ours['seconds'] / 1e9 / peak_gflops:7.0%}  {ours['test_loss']:10.3f}")
-        if torch_run:
-            theirs = torch_run.epoch()
-            theirs["test_loss"] = torch_run.evaluate()
-            row["torch"] = theirs
+        for key, baseline in baselines.items():  # each takes its turn right after numvae's epoch
+            theirs = baseline.epoch()
+            theirs["test_loss"] = baseline.evaluate()
+            row[key] = theirs
             line += (f"  {theirs['seconds']:8.2f}  {theirs['test_loss']:10.3f}  "
                      f"{ours['seconds'] / theirs['seconds']:5.2f}")
         rows.append(row)
@@ -252,13 +309,14 @@ def benchmark(args) -> dict:
     peak_gflops = max(peak_gflops, matmul_gflops())
 
     result = summarise(args, rows, peak_gflops, flops, numvae_peak, train_x, test_x)
+    result["products_alone_seconds"] = products_alone
     result["numvae"]["peak_rss_after_loading_bytes"] = loading_peak
     # The memory figure is numvae's only if PyTorch stayed out of this process.
     result["numvae"]["torch_in_process"] = "torch" in sys.modules
-    if torch_run:
-        result["torch"]["version"] = torch_run.version
-        result["torch"]["threads"] = torch_run.threads
-        result["torch"]["peak_rss_bytes"] = torch_run.stop()
+    for key, baseline in baselines.items():
+        result[key]["version"] = baseline.version
+        result[key]["threads"] = baseline.threads
+        result[key]["peak_rss_bytes"] = baseline.stop()
     print_summary(result)
     if args.iwae:
         print(f"IWAE: log p(x) estimate with k = {args.iwae_k} on {test_x.shape[0]} test images ...",
@@ -304,14 +362,19 @@ def summarise(args, rows, peak_gflops, flops, numvae_peak, train_x, test_x) -> d
                    "fraction_of_peak": flops / 1e9 / statistics.median(ours) / peak_gflops,
                    "final_test_loss": rows[-1]["numvae"]["test_loss"], "peak_rss_bytes": numvae_peak},
         "torch": None,
+        "plain_numpy": None,
         "median_ratio": None,
         "iwae": None,
     }
-    if "torch" in rows[0]:
-        theirs = [r["torch"]["seconds"] for r in rows]
-        result["torch"] = {"median_seconds": statistics.median(theirs),
-                           "final_test_loss": rows[-1]["torch"]["test_loss"]}
-        result["median_ratio"] = statistics.median(a / b for a, b in zip(ours, theirs, strict=True))
+    for key in BASELINES:
+        if key in rows[0]:
+            theirs = [r[key]["seconds"] for r in rows]
+            ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
+            result[key] = {"median_seconds": statistics.median(theirs),
+                           "final_test_loss": rows[-1][key]["test_loss"],
+                           "median_ratio": statistics.median(ratios)}
+    if result["torch"]:
+        result["median_ratio"] = result["torch"]["median_ratio"]  # the issue's figure: numvae / PyTorch
     return result
 
 
@@ -322,16 +385,21 @@ def print_summary(result: dict) -> None:
     print(f"{'':14}{'s/epoch':>8}  {'of peak':>7}  {'test -ELBO':>10}  {'peak memory':>11}")
     print(f"{'numvae':14}{n['median_seconds']:8.2f}  {n['fraction_of_peak']:7.0%}  "
           f"{n['final_test_loss']:10.3f}  {mib(n['peak_rss_bytes']):>11}")
-    t = result["torch"]
-    if t:
-        print(f"{'PyTorch':14}{t['median_seconds']:8.2f}  {floor / t['median_seconds']:7.0%}  "
-              f"{t['final_test_loss']:10.3f}  {mib(t['peak_rss_bytes']):>11}")
+    for key, label in BASELINES.items():
+        t = result[key]
+        if t:
+            print(f"{label:14}{t['median_seconds']:8.2f}  {floor / t['median_seconds']:7.0%}  "
+                  f"{t['final_test_loss']:10.3f}  {mib(t['peak_rss_bytes']):>11}")
+    alone = result["products_alone_seconds"]
+    print(f"{'products alone':14}{alone:8.2f}  {floor / alone:7.0%}")
     print(f"{'matmul floor':14}{floor:8.2f}  {1:7.0%}")
     print(f"numvae's peak memory: {mib(n['peak_rss_bytes'])} "
           f"({mib(n['peak_rss_after_loading_bytes'])} right after loading the data)")
-    if t:
-        print(f"median epoch-time ratio numvae/PyTorch: {result['median_ratio']:.2f}; test -ELBO "
-              f"difference numvae - PyTorch: {n['final_test_loss'] - t['final_test_loss']:+.3f} nats")
+    for key, label in BASELINES.items():
+        t = result[key]
+        if t:
+            print(f"median epoch-time ratio numvae/{label}: {t['median_ratio']:.2f}; test -ELBO "
+                  f"difference numvae - {label}: {n['final_test_loss'] - t['final_test_loss']:+.3f} nats")
 
 
 # ----- command line --------------------------------------------------------------------------
@@ -350,6 +418,7 @@ def parse_args(argv=None):
         epilog="examples:\n"
                "  python benchmarks/bench_train.py --data-dir /data\n"
                "  python benchmarks/bench_train.py --epochs 10 --compare-torch --json bench.json\n"
+               "  python benchmarks/bench_train.py --epochs 3 --compare-numpy\n"
                "  python benchmarks/bench_train.py --iwae --iwae-k 1000\n"
                "  python benchmarks/bench_train.py --epochs 1 --profile 15\n"
                "  python benchmarks/bench_train.py --limit 1000 --epochs 1 --json smoke.json",
@@ -357,6 +426,9 @@ def parse_args(argv=None):
     parser.add_argument("--epochs", type=positive_int, default=3, help="training epochs (default 3)")
     parser.add_argument("--compare-torch", action="store_true",
                         help="also train the same model in PyTorch, alternating epochs")
+    parser.add_argument("--compare-numpy", action="store_true",
+                        help="also train the same step written as one plain NumPy function "
+                             "(benchmarks/plain_numpy_vae.py), alternating epochs")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
     parser.add_argument("--iwae", action="store_true",
                         help="after training, time the IWAE log p(x) estimate on the test set")

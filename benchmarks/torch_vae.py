@@ -4,15 +4,14 @@ Same architecture (Linear + ReLU encoder, mean and log-variance heads, Linear + 
 decoder, Bernoulli logits), same loss (cross-entropy summed over pixels plus the closed
 form KL summed over latent dimensions, both averaged over the batch), same optimizer
 (torch.optim.Adam with its defaults) and the same starting parameters, copied from
-numvae's. It runs in a child process (``serve``) so that PyTorch is never imported into
-the process whose memory the benchmark reports for numvae.
+numvae's. It runs in a child process (``child.serve``) so that PyTorch is never imported
+into the process whose memory the benchmark reports for numvae.
 
 Nothing here is part of numvae: PyTorch is only a yardstick.
 """
 
 from __future__ import annotations
 
-import sys
 import time
 
 import numpy as np
@@ -20,6 +19,14 @@ import numpy as np
 # numvae's parameter names -> the torch module holding them (numvae W is (in, out),
 # torch weight is (out, in): the copy transposes).
 LAYERS = ("enc.0", "enc.mu", "enc.logvar", "dec.0", "dec.out")
+
+
+def describe() -> dict:
+    """PyTorch's version and thread count; ImportError when PyTorch is not importable."""
+    import torch
+
+    # str(): torch.__version__ is a torch class, and unpickling it would import torch in the parent
+    return {"version": str(torch.__version__), "threads": torch.get_num_threads()}
 
 
 def build(params: dict[str, np.ndarray]):
@@ -96,56 +103,3 @@ class Trainer:
                 recon, kl = self.model.loss_terms(x, self.generator)
                 total += float(recon + kl) * x.shape[0]
         return total / n
-
-
-def peak_rss_bytes() -> int | None:
-    """This process's own peak resident memory.
-
-    Linux's VmHWM is the high-water mark of this process's memory alone. ru_maxrss is the
-    fallback elsewhere; on Linux it would also count the parent's size at the moment it
-    started this child (a spawned process inherits that figure through fork and exec).
-    """
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        import resource
-    except ImportError:  # Windows
-        return None
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
-
-
-def serve(conn, data: dict, batch_size: int, lr: float, seed: int) -> None:
-    """Child-process loop: load the data, take numvae's starting parameters, then answer
-    'epoch', 'evaluate' and 'stop' requests over ``conn``.
-
-    ``data`` holds load_dataset's arguments and the --limit: the child reads the files
-    itself, as cheap as sending 200 MB through a pipe and without doubling the parent's memory.
-    """
-    try:
-        import torch
-    except ImportError as err:
-        conn.send({"error": f"PyTorch is not importable ({err})"})
-        return
-    import numvae as nv
-
-    limit = data.pop("limit")
-    train_x = nv.load_dataset(split="train", **data).x[:limit]
-    test_x = nv.load_dataset(split="test", **data).x[:limit]
-    # str(): torch.__version__ is a torch class, and unpickling it would import torch in the parent
-    conn.send({"loaded": True, "version": str(torch.__version__), "threads": torch.get_num_threads()})
-    trainer = Trainer(conn.recv(), train_x, test_x, batch_size=batch_size, lr=lr, seed=seed)
-    conn.send({"ready": True})
-    while True:
-        request = conn.recv()
-        if request == "epoch":
-            conn.send(trainer.epoch())
-        elif request == "evaluate":
-            conn.send({"test_loss": trainer.evaluate()})
-        else:  # "stop": report this process's peak memory and leave
-            conn.send({"peak_rss_bytes": peak_rss_bytes()})
-            return

@@ -31,8 +31,8 @@ def positive(x) -> bool:
 
 
 def check_common(result: dict, epochs: int, input_dim: int):
-    assert set(result) == {"settings", "machine", "epoch_gflop", "floor_seconds", "epochs",
-                           "numvae", "torch", "median_ratio", "iwae"}
+    assert set(result) == {"settings", "machine", "epoch_gflop", "floor_seconds", "products_alone_seconds",
+                           "epochs", "numvae", "torch", "plain_numpy", "median_ratio", "iwae"}
     s = result["settings"]
     assert (s["input_dim"], s["hidden"], s["latent"], s["batch_size"]) == (input_dim, 400, 20, 128)
     assert (s["lr"], s["dtype"], s["binarize"], s["epochs"]) == (1e-3, "float32", "none", epochs)
@@ -42,6 +42,7 @@ def check_common(result: dict, epochs: int, input_dim: int):
     assert result["epoch_gflop"] == pytest.approx(2 * n * (2 * d * h + 3 * (2 * h * k + k * h + h * d)) / 1e9)
     peak = result["machine"]["matmul_gflops"]
     assert result["floor_seconds"] == pytest.approx(result["epoch_gflop"] / peak)
+    assert positive(result["products_alone_seconds"])
     assert [r["epoch"] for r in result["epochs"]] == list(range(1, epochs + 1))
     for row in result["epochs"]:
         assert positive(row["numvae"]["seconds"])
@@ -61,7 +62,7 @@ def test_digits_run_writes_complete_json_and_the_iwae_cost(tmp_path):
     assert proc.returncode == 0, proc.stderr
     result = json.loads(out.read_text())
     check_common(result, epochs=2, input_dim=64)
-    assert result["torch"] is None and result["median_ratio"] is None
+    assert result["torch"] is None and result["median_ratio"] is None and result["plain_numpy"] is None
     iwae = result["iwae"]
     n_test = result["settings"]["test_images"]
     assert iwae["k"] == 7 and iwae["images"] == n_test and positive(iwae["seconds"])
@@ -96,6 +97,26 @@ def test_compare_torch_adds_the_baseline_and_the_ratio(tmp_path):
     assert result["median_ratio"] == pytest.approx(ratios[1])
     # same model, same start, same data: after 3 short epochs the two agree to a few nats
     assert abs(theirs["final_test_loss"] - result["numvae"]["final_test_loss"]) < 5
+
+
+def test_plain_numpy_step_trains_to_numvaes_numbers(tmp_path):
+    # benchmarks/plain_numpy_vae.py writes the whole step (forward, backward, Adam) as one
+    # function, independently of numvae's layers; from the same start and the same draws
+    # it must reach the same losses, epoch after epoch, up to float32 rounding.
+    proc, out = run_bench("--dataset", "digits", "--limit", "300", "--epochs", "3", "--compare-numpy",
+                          tmp_path=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(out.read_text())
+    check_common(result, epochs=3, input_dim=64)
+    assert result["torch"] is None and result["median_ratio"] is None
+    plain = result["plain_numpy"]
+    assert positive(plain["median_seconds"]) and positive(plain["peak_rss_bytes"])
+    for row in result["epochs"]:
+        for loss in ("train_loss", "test_loss"):
+            assert row["plain_numpy"][loss] == pytest.approx(row["numvae"][loss], rel=1e-5)
+    ratios = sorted(r["numvae"]["seconds"] / r["plain_numpy"]["seconds"] for r in result["epochs"])
+    assert plain["median_ratio"] == pytest.approx(ratios[1])
+    assert "plain NumPy" in proc.stdout
 
 
 def test_missing_data_is_reported_without_a_traceback(tmp_path):
