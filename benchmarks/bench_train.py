@@ -5,17 +5,21 @@ grey levels (no binarization), batch 128, Adam lr 1e-3, float32, fixed seed -- w
 numvae's own ``train_epoch`` and prints, for every epoch, its wall time, the test -ELBO,
 the GFLOP/s of matrix products achieved and their fraction of the machine's float32
 matrix-multiply throughput (measured here, on a large square product). The floor is
-the time the epoch's matrix products alone would take at that throughput.
+the time the epoch's matrix products would take at that throughput; "products alone" is
+the time they take timed on their own at the step's shapes.
 
     python benchmarks/bench_train.py                            # 3 epochs of numvae
     python benchmarks/bench_train.py --epochs 10 --compare-torch --json bench.json
+    python benchmarks/bench_train.py --compare-numpy             # + the plain NumPy step
     python benchmarks/bench_train.py --iwae                      # + IWAE (k = 1000) cost
     python benchmarks/bench_train.py --limit 2000 --epochs 1     # a quick smoke run
 
 --compare-torch also trains the identical PyTorch model (same starting parameters),
 alternating with numvae epoch by epoch, so that both see the same machine load; the
-median of the per-epoch time ratios numvae/torch is reported. PyTorch runs in a child
-process, so the peak memory reported for numvae is numvae's alone.
+median of the per-epoch time ratios numvae/torch is reported. --compare-numpy does the
+same with the step written as one plain NumPy function (plain_numpy_vae.py), which
+shows what numvae's structure costs. Each baseline runs in a child process, so the peak
+memory reported for numvae is numvae's alone.
 
 Data: MNIST from --data-dir, or from $NUMVAE_DATA_DIR (a folder holding mnist/), never
 downloaded unless --download is given. Absolute times depend on the machine and on
