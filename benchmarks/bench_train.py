@@ -53,6 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numvae as nv  # noqa: E402
 from numvae._atomic import atomic_write_text  # noqa: E402
+from numvae.cli.options import positive_int  # noqa: E402
 
 HIDDEN, LATENT, BATCH_SIZE, LR = 400, 20, 128, 1e-3
 MIB = 2**20
@@ -389,31 +390,21 @@ def print_summary(result: dict) -> None:
     print(f"{'':14}{'s/epoch':>8}  {'of peak':>7}  {'test -ELBO':>10}  {'peak memory':>11}")
     print(f"{'numvae':14}{n['median_seconds']:8.2f}  {n['fraction_of_peak']:7.0%}  "
           f"{n['final_test_loss']:10.3f}  {mib(n['peak_rss_bytes']):>11}")
-    for key, label in BASELINES.items():
-        t = result[key]
-        if t:
-            print(f"{label:14}{t['median_seconds']:8.2f}  {floor / t['median_seconds']:7.0%}  "
-                  f"{t['final_test_loss']:10.3f}  {mib(t['peak_rss_bytes']):>11}")
+    baselines = [(label, result[key]) for key, label in BASELINES.items() if result[key]]
+    for label, t in baselines:
+        print(f"{label:14}{t['median_seconds']:8.2f}  {floor / t['median_seconds']:7.0%}  "
+              f"{t['final_test_loss']:10.3f}  {mib(t['peak_rss_bytes']):>11}")
     alone = result["products_alone_seconds"]
     print(f"{'products alone':14}{alone:8.2f}  {floor / alone:7.0%}")
     print(f"{'matmul floor':14}{floor:8.2f}  {1:7.0%}")
     print(f"numvae's peak memory: {mib(n['peak_rss_bytes'])} "
           f"({mib(n['peak_rss_after_loading_bytes'])} right after loading the data)")
-    for key, label in BASELINES.items():
-        t = result[key]
-        if t:
-            print(f"median epoch-time ratio numvae/{label}: {t['median_ratio']:.2f}; test -ELBO "
-                  f"difference numvae - {label}: {n['final_test_loss'] - t['final_test_loss']:+.3f} nats")
+    for label, t in baselines:
+        print(f"median epoch-time ratio numvae/{label}: {t['median_ratio']:.2f}; test -ELBO "
+              f"difference numvae - {label}: {n['final_test_loss'] - t['final_test_loss']:+.3f} nats")
 
 
 # ----- command line --------------------------------------------------------------------------
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
-    return value
-
-
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description="Time numvae's training of the 784-400-20 MNIST VAE against PyTorch and the "
