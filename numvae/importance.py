@@ -18,13 +18,16 @@ from tqdm.auto import tqdm
 
 from ._checks import check_positive_int
 from .likelihoods import gaussian_log_prob
+from .subnormals import flush_subnormals
 
 
 def logsumexp(a: np.ndarray, axis: int) -> np.ndarray:
     """log sum_i exp(a_i) along ``axis``, computed as m + log sum_i exp(a_i - m), m = max a."""
     m = np.max(a, axis=axis, keepdims=True)
-    out = np.log(np.sum(np.exp(a - m), axis=axis)) + np.squeeze(m, axis=axis)
-    return out
+    # The scaled weights exp(a_i - m) lie in (0, 1]; those of draws more than 708 nats
+    # (87 in float32) below the best are subnormal: flushed, see numvae.subnormals.
+    weights = flush_subnormals(np.exp(a - m))
+    return np.log(np.sum(weights, axis=axis)) + np.squeeze(m, axis=axis)
 
 
 DECODE_BLOCK = 8192  # samples decoded at once: (samples, D) arrays of a few tens of MB

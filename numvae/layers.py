@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import check_ndim, check_same_shape
+from .subnormals import flush_subnormals
 
 
 def linear_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray):
@@ -83,10 +84,16 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     exp(-x) overflows to inf and 1 / (1 + inf) = 0, which is the right answer, so that
     overflow is silenced rather than avoided with a branch per element. Everywhere else
     each step is exact to a rounding (1 + exp(-x) >= 1 never cancels), so s(x) keeps
-    its relative accuracy even where it is tiny, e.g. s(-50) = 1.9e-22.
+    its relative accuracy even where it is tiny, e.g. s(-50) = 1.9e-22. Subnormal results
+    (below 1.2e-38 in float32) are flushed to 0: see ``numvae.subnormals``.
     """
     with np.errstate(over="ignore"):
-        return 1 / (1 + np.exp(-np.asarray(x)))
+        s = np.asarray(1 / (1 + np.exp(-np.asarray(x))))
+    # s(x) is subnormal for -88.7 < x < -87.3 in float32 (-745 < x < -708 in float64), where
+    # the logits of always-blank pixels drift in a long run; arithmetic on subnormals is up
+    # to 15x slower on some processors, and values below 1e-38 are 0 to every use of s.
+    flush_subnormals(s)
+    return s if s.ndim else s[()]  # a scalar in, a scalar out
 
 
 def sigmoid_forward(x: np.ndarray):
@@ -119,7 +126,11 @@ def softplus(x: np.ndarray) -> np.ndarray:
     The rewrite never exponentiates a large positive number, so it is finite and
     accurate for |x| up to the largest float; softplus(-x) = -log sigmoid(x).
     """
-    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+    tail = np.asarray(np.exp(-np.abs(x)))  # in (0, 1]; asarray: exp of a 0-d array is a scalar
+    # exp(-|x|) is subnormal for |x| > 87.3 in float32 (the blank pixels' logits of a long
+    # run), and log1p and the sums after it would carry it: see numvae.subnormals.
+    flush_subnormals(tail)
+    return np.maximum(x, 0) + np.log1p(tail)
 
 
 def softplus_forward(x: np.ndarray):
