@@ -8,7 +8,7 @@ matrix-multiply throughput (measured here, on a large square product). The floor
 the time the epoch's matrix products would take at that throughput; "products alone" is
 the time they take timed on their own at the step's shapes.
 
-    python benchmarks/bench_train.py                            # 3 epochs of numvae
+    python benchmarks/bench_train.py                            # 5 epochs of numvae
     python benchmarks/bench_train.py --epochs 10 --compare-torch --json bench.json
     python benchmarks/bench_train.py --compare-numpy             # + the plain NumPy step
     python benchmarks/bench_train.py --iwae                      # + IWAE (k = 1000) cost
@@ -20,6 +20,13 @@ median of the per-epoch time ratios numvae/torch is reported. --compare-numpy do
 same with the step written as one plain NumPy function (plain_numpy_vae.py), which
 shows what numvae's structure costs. Each baseline runs in a child process, so the peak
 memory reported for numvae is numvae's alone.
+
+Steady state: medians and ratios are over epochs 2 to N (the first one warms up), the
+per-epoch times of every implementation are all in --json, and so is each one's drift,
+the last epoch's time over the second's: subnormal numbers piling up in Adam's state
+once made every epoch after the first 1.6 times slower on an Intel Xeon (see
+numvae/subnormals.py). At the end, the subnormal numbers left in each implementation's
+optimizer state and gradients are counted (numvae's must be 0).
 
 Data: MNIST from --data-dir, or from $NUMVAE_DATA_DIR (a folder holding mnist/), never
 downloaded unless --download is given. Absolute times depend on the machine and on
@@ -54,6 +61,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numvae as nv  # noqa: E402
 from numvae._atomic import atomic_write_text  # noqa: E402
 from numvae.cli.options import positive_int  # noqa: E402
+from numvae.subnormals import count_subnormals  # noqa: E402
 
 HIDDEN, LATENT, BATCH_SIZE, LR = 400, 20, 128, 1e-3
 MIB = 2**20
@@ -166,6 +174,11 @@ class NumvaeRun:
     def evaluate(self) -> float:
         return nv.evaluate(self.model, self.params, self.test_x, self.eval_rng)["loss"]
 
+    def subnormals(self) -> dict:
+        """Subnormal numbers in Adam's m and v and in the last step's gradients (must be 0)."""
+        state = sum(count_subnormals(a) for a in self.opt_state.values() if isinstance(a, np.ndarray))
+        return {"optimizer_state": state, "gradients": count_subnormals(self.grads.flat)}
+
 
 class BaselineRun:
     """A baseline (``torch_vae`` or ``plain_numpy_vae``) in a child process (``child.serve``),
@@ -198,6 +211,10 @@ class BaselineRun:
     def evaluate(self) -> float:
         self.conn.send("evaluate")
         return self.conn.recv()["test_loss"]
+
+    def subnormals(self) -> dict:
+        self.conn.send("subnormals")
+        return self.conn.recv()
 
     def stop(self) -> int:
         """End the child; return its peak resident memory in bytes."""
@@ -318,9 +335,11 @@ def benchmark(args) -> dict:
     result["numvae"]["peak_rss_after_loading_bytes"] = loading_peak
     # The memory figure is numvae's only if PyTorch stayed out of this process.
     result["numvae"]["torch_in_process"] = "torch" in sys.modules
+    result["numvae"]["subnormals"] = run.subnormals()
     for key, baseline in baselines.items():
         result[key]["version"] = baseline.version
         result[key]["threads"] = baseline.threads
+        result[key]["subnormals"] = baseline.subnormals()
         result[key]["peak_rss_bytes"] = baseline.stop()
     print_summary(result)
     if args.iwae:
@@ -347,14 +366,32 @@ def profile_epoch(run: NumvaeRun, top: int) -> None:
     pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(top)
 
 
+def steady(rows: list) -> list:
+    """The rows of the steady state: epochs 2 to N (epoch 1 pays for warm-up: first-touch
+    page faults, BLAS thread start, caches), or the one row of a one-epoch run."""
+    return rows[1:] if len(rows) > 1 else rows
+
+
+def drift(seconds: list[float]) -> float | None:
+    """Last epoch's time / second epoch's: above 1 when epochs slow down as training goes
+    on (subnormal numbers piling up did that); None with fewer than 3 epochs."""
+    return seconds[-1] / seconds[1] if len(seconds) >= 3 else None
+
+
 def summarise(args, rows, peak_gflops, flops, numvae_peak, train_x, test_x) -> dict:
-    """The JSON record: settings, machine, per-epoch rows and medians."""
-    ours = [r["numvae"]["seconds"] for r in rows]
+    """The JSON record: settings, machine, per-epoch rows, steady-state medians and drift.
+
+    Medians and ratios are over epochs 2 to N (``steady``); ``epoch_seconds`` lists every
+    epoch of each implementation.
+    """
+    ours_all = [r["numvae"]["seconds"] for r in rows]
+    ours = [r["numvae"]["seconds"] for r in steady(rows)]
     result = {
         "settings": {"dataset": args.dataset, "train_images": int(train_x.shape[0]),
                      "test_images": int(test_x.shape[0]), "input_dim": int(train_x.shape[1]),
                      "hidden": HIDDEN, "latent": LATENT, "batch_size": BATCH_SIZE, "lr": LR,
-                     "dtype": "float32", "binarize": "none", "epochs": args.epochs, "seed": args.seed},
+                     "dtype": "float32", "binarize": "none", "epochs": args.epochs, "seed": args.seed,
+                     "steady_epochs": [r["epoch"] for r in steady(rows)]},
         "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "numpy": np.__version__,
                     "python": platform.python_version(),
                     "numvae_path": str(Path(nv.__file__).parent),
@@ -362,9 +399,11 @@ def summarise(args, rows, peak_gflops, flops, numvae_peak, train_x, test_x) -> d
         "epoch_gflop": flops / 1e9,
         "floor_seconds": flops / 1e9 / peak_gflops,
         "epochs": rows,
-        "numvae": {"version": nv.__version__, "median_seconds": statistics.median(ours),
+        "numvae": {"version": nv.__version__, "epoch_seconds": ours_all,
+                   "median_seconds": statistics.median(ours),
                    "median_gflops": flops / 1e9 / statistics.median(ours),
                    "fraction_of_peak": flops / 1e9 / statistics.median(ours) / peak_gflops,
+                   "drift": drift(ours_all),
                    "final_test_loss": rows[-1]["numvae"]["test_loss"], "peak_rss_bytes": numvae_peak},
         "torch": None,
         "plain_numpy": None,
@@ -373,9 +412,11 @@ def summarise(args, rows, peak_gflops, flops, numvae_peak, train_x, test_x) -> d
     }
     for key in BASELINES:
         if key in rows[0]:
-            theirs = [r[key]["seconds"] for r in rows]
+            theirs_all = [r[key]["seconds"] for r in rows]
+            theirs = [r[key]["seconds"] for r in steady(rows)]
             ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
-            result[key] = {"median_seconds": statistics.median(theirs),
+            result[key] = {"epoch_seconds": theirs_all, "median_seconds": statistics.median(theirs),
+                           "drift": drift(theirs_all),
                            "final_test_loss": rows[-1][key]["test_loss"],
                            "median_ratio": statistics.median(ratios)}
     if result["torch"]:
@@ -385,19 +426,27 @@ def summarise(args, rows, peak_gflops, flops, numvae_peak, train_x, test_x) -> d
 
 def print_summary(result: dict) -> None:
     n, floor = result["numvae"], result["floor_seconds"]
-    print(f"\nmedians over {result['settings']['epochs']} epochs; matmul peak "
+    epochs = result["settings"]["steady_epochs"]
+    print(f"\nmedians over epochs {epochs[0]}-{epochs[-1]}; matmul peak "
           f"{result['machine']['matmul_gflops']:.1f} GFLOP/s (best of before and after training)")
-    print(f"{'':14}{'s/epoch':>8}  {'of peak':>7}  {'test -ELBO':>10}  {'peak memory':>11}")
-    print(f"{'numvae':14}{n['median_seconds']:8.2f}  {n['fraction_of_peak']:7.0%}  "
-          f"{n['final_test_loss']:10.3f}  {mib(n['peak_rss_bytes']):>11}")
+    print(f"{'':14}{'s/epoch':>8}  {'of peak':>7}  {'drift':>5}  {'test -ELBO':>10}  {'peak memory':>11}  "
+          f"subnormals (optimizer state, gradients)")
+
+    def row(label, t, fraction):
+        drift_text = "n/a" if t["drift"] is None else f"{t['drift']:.2f}"
+        sub = t.get("subnormals") or {}
+        print(f"{label:14}{t['median_seconds']:8.2f}  {fraction:7.0%}  {drift_text:>5}  "
+              f"{t['final_test_loss']:10.3f}  {mib(t['peak_rss_bytes']):>11}  "
+              f"{sub.get('optimizer_state', 'n/a')}, {sub.get('gradients', 'n/a')}")
+
+    row("numvae", n, n["fraction_of_peak"])
     baselines = [(label, result[key]) for key, label in BASELINES.items() if result[key]]
     for label, t in baselines:
-        print(f"{label:14}{t['median_seconds']:8.2f}  {floor / t['median_seconds']:7.0%}  "
-              f"{t['final_test_loss']:10.3f}  {mib(t['peak_rss_bytes']):>11}")
+        row(label, t, floor / t["median_seconds"])
     alone = result["products_alone_seconds"]
     print(f"{'products alone':14}{alone:8.2f}  {floor / alone:7.0%}")
     print(f"{'matmul floor':14}{floor:8.2f}  {1:7.0%}")
-    print(f"numvae's peak memory: {mib(n['peak_rss_bytes'])} "
+    print(f"drift = last epoch's time / second epoch's; numvae's peak memory: {mib(n['peak_rss_bytes'])} "
           f"({mib(n['peak_rss_after_loading_bytes'])} right after loading the data)")
     for label, t in baselines:
         print(f"median epoch-time ratio numvae/{label}: {t['median_ratio']:.2f}; test -ELBO "
@@ -418,7 +467,8 @@ def parse_args(argv=None):
                "  python benchmarks/bench_train.py --epochs 1 --profile 15\n"
                "  python benchmarks/bench_train.py --limit 1000 --epochs 1 --json smoke.json",
     )
-    parser.add_argument("--epochs", type=positive_int, default=3, help="training epochs (default 3)")
+    parser.add_argument("--epochs", type=positive_int, default=5,
+                        help="training epochs (default 5: medians and ratios are over epochs 2 to N)")
     parser.add_argument("--compare-torch", action="store_true",
                         help="also train the same model in PyTorch, alternating epochs")
     parser.add_argument("--compare-numpy", action="store_true",

@@ -4,7 +4,7 @@ A baseline (``torch_vae`` or ``plain_numpy_vae``, beside this file) runs in a fr
 interpreter so that neither PyTorch nor the baseline's arrays ever enter the process
 whose memory the benchmark reports for numvae. Each baseline module provides
 ``describe()`` (its version; ImportError when it cannot run here) and a ``Trainer`` with
-``epoch()`` and ``evaluate()``.
+``epoch()``, ``evaluate()`` and ``subnormals()``.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ def peak_rss_bytes() -> int | None:
 
 
 def serve(conn, baseline: str, data: dict, batch_size: int, lr: float, seed: int) -> None:
-    """Load the data, take numvae's starting point, then answer 'epoch', 'evaluate' and
-    'stop' requests over ``conn``.
+    """Load the data, take numvae's starting point, then answer 'epoch', 'evaluate',
+    'subnormals' and 'stop' requests over ``conn``.
 
     ``data`` holds load_dataset's arguments and the --limit: the child reads the files
     itself, as cheap as sending 200 MB through a pipe and without doubling the parent's memory.
@@ -65,6 +65,8 @@ def serve(conn, baseline: str, data: dict, batch_size: int, lr: float, seed: int
             conn.send(trainer.epoch())
         elif request == "evaluate":
             conn.send({"test_loss": trainer.evaluate()})
+        elif request == "subnormals":
+            conn.send(trainer.subnormals())
         else:  # "stop": report this process's peak memory and leave
             conn.send({"peak_rss_bytes": peak_rss_bytes()})
             return

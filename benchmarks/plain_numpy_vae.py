@@ -12,8 +12,9 @@ It answers one question: how much of numvae's epoch is the price of numvae's str
 cost for this arithmetic? If the two take about the same time, a faster numvae needs less
 arithmetic, or arithmetic outside NumPy, not a different code structure.
 
-Nothing here is part of numvae, and numvae never uses it (only ``evaluate`` borrows
-``numvae.evaluate``, so that both report the test -ELBO the same way).
+Nothing here is part of numvae, and numvae never uses it. It borrows from numvae only
+``evaluate`` (so that both report the test -ELBO the same way), the two-line subnormal
+flush and Adam's block size, so that it does exactly the arithmetic numvae does.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ import math
 import time
 
 import numpy as np
+
+from numvae.optim import ADAM_BLOCK  # the same block size: a measured constant, not code
+from numvae.subnormals import count_subnormals, flush_subnormals  # two lines each: see that module
 
 LAYERS = ("enc.0", "enc.mu", "enc.logvar", "dec.0", "dec.out")
 
@@ -50,6 +54,7 @@ class Trainer:
             self.p[name] = self.flat[start:stop].reshape(shape)
             self.g[name] = self.grad_flat[start:stop].reshape(shape)
         self.m, self.v, self.t = np.zeros_like(self.flat), np.zeros_like(self.flat), 0
+        self.block = ADAM_BLOCK
         self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
         self.train_x, self.test_x, self.batch_size = train_x, test_x, batch_size
         self.latent = params["enc.mu.W"].shape[1]
@@ -83,6 +88,7 @@ class Trainer:
         softplus = np.abs(logits)
         np.negative(softplus, out=softplus)
         np.exp(softplus, out=softplus)
+        flush_subnormals(softplus)  # exp(-|l|) < 1e-38 for blank pixels' logits: numvae flushes it too
         np.log1p(softplus, out=softplus)
         softplus += np.maximum(logits, 0)
         var = np.exp(logvar)
@@ -94,8 +100,10 @@ class Trainer:
             np.exp(dlogits, out=dlogits)
         dlogits += 1
         np.divide(1, dlogits, out=dlogits)
+        flush_subnormals(dlogits)  # sigmoid(l), flushed as numvae.sigmoid does
         dlogits -= x
         dlogits *= 1 / n
+        flush_subnormals(dlogits)  # as numvae's Bernoulli gradient
         np.matmul(hd.T, dlogits, out=g["dec.out.W"])
         np.sum(dlogits, axis=0, out=g["dec.out.b"])
         dhd = dlogits @ p["dec.out.W"].T
@@ -119,20 +127,29 @@ class Trainer:
         return float(recon + kl)
 
     def adam(self) -> None:
-        """numvae.Adam's update, pass for pass (bias corrections folded into two scalars)."""
-        m, v, grad, work = self.m, self.v, self.grad_flat, np.empty_like(self.flat)
+        """numvae.Adam's update, pass for pass: bias corrections folded into two scalars, the
+        same blocks of the flat buffers, the same flushes of subnormal numbers."""
         self.t += 1
         c1, c2 = 1 - self.beta1**self.t, 1 - self.beta2**self.t
         step_size, eps_hat = self.lr * math.sqrt(c2) / c1, self.eps * math.sqrt(c2)
-        m *= self.beta1
-        m += np.multiply(grad, 1 - self.beta1, out=work)
-        v *= self.beta2
-        np.multiply(grad, grad, out=work)
-        v += np.multiply(work, 1 - self.beta2, out=work)
-        np.sqrt(v, out=work)
-        work += eps_hat
-        np.divide(m, work, out=work)
-        self.flat -= np.multiply(work, step_size, out=work)
+        b1, b2, size = self.beta1, self.beta2, self.flat.size
+        work_all = np.empty(min(self.block, size), dtype=self.flat.dtype)
+        for start in range(0, size, self.block):
+            part = slice(start, start + self.block)
+            p, grad, m, v = self.flat[part], self.grad_flat[part], self.m[part], self.v[part]
+            work = work_all[:p.size]
+            flush_subnormals(grad)
+            m *= b1
+            m += np.multiply(grad, 1 - b1, out=work)
+            v *= b2
+            np.multiply(grad, grad, out=work)
+            v += np.multiply(work, 1 - b2, out=work)
+            flush_subnormals(m)
+            flush_subnormals(v)
+            np.sqrt(v, out=work)
+            work += eps_hat
+            np.divide(m, work, out=work)
+            p -= np.multiply(work, step_size, out=work)
 
     def epoch(self) -> dict:
         """One shuffled pass, batch by batch as numvae.train_epoch; its wall time and mean loss."""
@@ -145,6 +162,11 @@ class Trainer:
             eps = self.rng.standard_normal((batch.shape[0], self.latent), dtype=np.float32)
             total += self.step(batch, eps) * batch.shape[0]
         return {"seconds": time.perf_counter() - t0, "train_loss": total / x.shape[0]}
+
+    def subnormals(self) -> dict:
+        """How many subnormal numbers the optimizer state and the gradients hold now."""
+        return {"optimizer_state": count_subnormals(self.m) + count_subnormals(self.v),
+                "gradients": count_subnormals(self.grad_flat)}
 
     def evaluate(self) -> float:
         """Test -ELBO by numvae.evaluate (not timed): the same yardstick as numvae's run."""

@@ -93,6 +93,22 @@ class Trainer:
             total += loss.item() * x.shape[0]
         return {"seconds": time.perf_counter() - t0, "train_loss": total / n}
 
+    def subnormals(self) -> dict:
+        """How many subnormal numbers Adam's state and the gradients hold now (PyTorch does
+        not flush them unless torch.set_flush_denormal(True) is called; it is not here)."""
+        torch = self.torch
+        tiny = torch.finfo(torch.float32).tiny
+
+        def count(t) -> int:
+            a = t.detach().abs()
+            return int(((a > 0) & (a < tiny)).sum())
+
+        params = list(self.model.parameters())
+        state = sum(count(self.optimizer.state[q][key]) for q in params
+                    for key in ("exp_avg", "exp_avg_sq") if q in self.optimizer.state)
+        grads = sum(count(q.grad) for q in params if q.grad is not None)
+        return {"optimizer_state": state, "gradients": grads}
+
     def evaluate(self, batch_size: int = 1000) -> float:
         """Test -ELBO (nats per image) with one z ~ q(z|x) per image, like numvae.evaluate."""
         torch, n = self.torch, self.test_x.shape[0]

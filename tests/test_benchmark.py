@@ -9,6 +9,7 @@ import importlib.util
 import json
 import math
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -44,10 +45,19 @@ def check_common(result: dict, epochs: int, input_dim: int):
     assert result["floor_seconds"] == pytest.approx(result["epoch_gflop"] / peak)
     assert positive(result["products_alone_seconds"])
     assert [r["epoch"] for r in result["epochs"]] == list(range(1, epochs + 1))
+    # steady state: medians over epochs 2..N (the first one warms up)
+    assert s["steady_epochs"] == (list(range(2, epochs + 1)) if epochs > 1 else [1])
     for row in result["epochs"]:
         assert positive(row["numvae"]["seconds"])
         assert positive(row["numvae"]["test_loss"]) and positive(row["numvae"]["train_loss"])
     ours = result["numvae"]
+    seconds = [r["numvae"]["seconds"] for r in result["epochs"]]
+    assert ours["epoch_seconds"] == seconds
+    assert ours["median_seconds"] == pytest.approx(statistics.median(seconds[1:] if epochs > 1 else seconds))
+    # drift: the last epoch's time over the second's, once there are three epochs
+    assert ours["drift"] == (pytest.approx(seconds[-1] / seconds[1]) if epochs >= 3 else None)
+    # numvae flushes subnormal numbers: none in Adam's state or the gradients at the end
+    assert ours["subnormals"] == {"optimizer_state": 0, "gradients": 0}
     assert positive(ours["median_seconds"])
     assert 0 < ours["peak_rss_after_loading_bytes"] <= ours["peak_rss_bytes"]
     assert ours["torch_in_process"] is False  # PyTorch runs in a child: numvae's memory is its own
@@ -93,8 +103,13 @@ def test_compare_torch_adds_the_baseline_and_the_ratio(tmp_path):
     theirs = result["torch"]
     assert positive(theirs["median_seconds"]) and positive(theirs["peak_rss_bytes"])
     assert positive(theirs["final_test_loss"]) and theirs["version"] and theirs["threads"] >= 1
-    ratios = sorted(r["numvae"]["seconds"] / r["torch"]["seconds"] for r in result["epochs"])
-    assert result["median_ratio"] == pytest.approx(ratios[1])
+    ratios = [r["numvae"]["seconds"] / r["torch"]["seconds"] for r in result["epochs"][1:]]
+    assert result["median_ratio"] == pytest.approx(statistics.median(ratios))  # epochs 2 and 3
+    torch_seconds = [r["torch"]["seconds"] for r in result["epochs"]]
+    assert theirs["epoch_seconds"] == torch_seconds
+    assert theirs["drift"] == pytest.approx(torch_seconds[-1] / torch_seconds[1])
+    counts = theirs["subnormals"]  # PyTorch's are counted too (it does not flush them)
+    assert set(counts) == {"optimizer_state", "gradients"} and min(counts.values()) >= 0
     # same model, same start, same data: after 3 short epochs the two agree to a few nats
     assert abs(theirs["final_test_loss"] - result["numvae"]["final_test_loss"]) < 5
 
@@ -114,8 +129,10 @@ def test_plain_numpy_step_trains_to_numvaes_numbers(tmp_path):
     for row in result["epochs"]:
         for loss in ("train_loss", "test_loss"):
             assert row["plain_numpy"][loss] == pytest.approx(row["numvae"][loss], rel=1e-5)
-    ratios = sorted(r["numvae"]["seconds"] / r["plain_numpy"]["seconds"] for r in result["epochs"])
-    assert plain["median_ratio"] == pytest.approx(ratios[1])
+    ratios = [r["numvae"]["seconds"] / r["plain_numpy"]["seconds"] for r in result["epochs"][1:]]
+    assert plain["median_ratio"] == pytest.approx(statistics.median(ratios))
+    assert plain["subnormals"] == {"optimizer_state": 0, "gradients": 0}  # it flushes as numvae does
+    assert plain["drift"] == pytest.approx(plain["epoch_seconds"][-1] / plain["epoch_seconds"][1])
     assert "plain NumPy" in proc.stdout
 
 
