@@ -59,8 +59,8 @@ except ImportError:  # Windows: no getrusage, and no memory figure
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numvae as nv  # noqa: E402
-from numvae._atomic import atomic_write_text  # noqa: E402
 from numvae.cli.options import positive_int  # noqa: E402
+from numvae.plumbing.atomic import atomic_write_text  # noqa: E402
 from numvae.subnormals import count_subnormals  # noqa: E402
 
 HIDDEN, LATENT, BATCH_SIZE, LR = 400, 20, 128, 1e-3

@@ -26,7 +26,7 @@ import _common
 import numpy as np
 
 import numvae as nv
-from numvae import plots
+from numvae.plumbing import plots
 
 SMALL_D = 10  # 2^10 = 1024 binary images: small enough to sum p(x) over all of them
 
@@ -57,7 +57,7 @@ def main(argv=None) -> int:
     _common.section(f"an exact density: a random {SMALL_D}-pixel model summed over all {2**SMALL_D} images")
     small = nv.LogisticAutoregressive(SMALL_D)
     small_params = small.init_params(rng, dtype=np.float64)
-    small_params["W"][...] = 2 * rng.standard_normal((SMALL_D, SMALL_D)) * small.mask(np.float64)
+    small_params["W"][...] = 2 * rng.standard_normal((SMALL_D, SMALL_D)) * small.mask
     small_params["b"][...] = rng.standard_normal(SMALL_D)
     total = np.exp(small.log_prob(small_params, all_binary_images(SMALL_D))).sum()
     check(abs(total - 1) < 1e-12, f"sum_x p(x) = {total:.15f}  |diff from 1| = {abs(total - 1):.1e}")
@@ -81,7 +81,7 @@ def main(argv=None) -> int:
     grads_b = grads["b"].copy()
     numeric_b = nv.numerical_gradient(lambda b: model.loss(params64, sub).loss, params64["b"])
     # W has d^2 entries; checking a random 200 of them keeps this fast on MNIST too
-    rows, cols = np.nonzero(model.mask(np.float64))
+    rows, cols = np.nonzero(model.mask)
     pick = rng.choice(rows.size, size=min(200, rows.size), replace=False)
     numeric_w = []
     for j, i in zip(rows[pick], cols[pick], strict=True):

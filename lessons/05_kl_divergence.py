@@ -56,7 +56,7 @@ def main(argv=None) -> int:
 
     _common.section("the seed's formula: q = N(mu, diag sigma^2) against p(z) = N(0, I), J = 2")
     mu, logvar = np.array([[1.2, -0.6]]), np.array([[np.log(0.3**2), np.log(1.7**2)]])
-    kl_seed = nv.kl_normal_std(mu, logvar)[0]
+    kl_seed = nv.kl_standard_normal(mu, logvar)[0]
     z = nv.reparameterize(np.repeat(mu, N_MC, 0), np.repeat(logvar, N_MC, 0), rng.standard_normal((N_MC, 2)))
     log_ratio = (nv.gaussian_log_prob(z, np.repeat(mu, N_MC, 0), np.repeat(logvar, N_MC, 0))
                  - nv.gaussian_log_prob(z, np.zeros_like(z), 0.0))
@@ -64,7 +64,7 @@ def main(argv=None) -> int:
     general = nv.kl_mvn(mu[0], np.diag(np.exp(logvar[0])), np.zeros(2), np.eye(2))
     diag_pair = nv.kl_normal(mu, logvar, np.zeros_like(mu), np.zeros_like(mu))[0]
     check(abs(general - kl_seed) < 1e-12 and abs(diag_pair - kl_seed) < 1e-12,
-          f"the special case is the general formula: kl_normal_std {kl_seed:.12f}, kl_mvn with S0 = diag "
+          f"the special case is the general formula: kl_standard_normal {kl_seed:.12f}, kl_mvn with S0 = diag "
           f"sigma^2, S1 = I {float(general):.12f}, kl_normal against (0, 0) {diag_pair:.12f}")
 
     _common.section("the general formula: two correlated Gaussians in k = 3 dimensions")
@@ -95,8 +95,8 @@ def main(argv=None) -> int:
     check(abs(forward - backward) > 0.1,
           f"not symmetric: KL(N(0, 1) || N(1, 4)) = {forward:.4f}, KL(N(1, 4) || N(0, 1)) = {backward:.4f}")
     mu6, lv6 = rng.standard_normal((4, 6)), rng.standard_normal((4, 6))
-    whole = nv.kl_normal_std(mu6, lv6)
-    parts = sum(nv.kl_normal_std(mu6[:, [j]], lv6[:, [j]]) for j in range(6))
+    whole = nv.kl_standard_normal(mu6, lv6)
+    parts = sum(nv.kl_standard_normal(mu6[:, [j]], lv6[:, [j]]) for j in range(6))
     check(np.max(np.abs(whole - parts)) < 1e-12,
           f"additive over independent dimensions: 6-D KL {whole[0]:.6f} = sum of six 1-D KLs {parts[0]:.6f}")
     A, c = rng.standard_normal((3, 3)) + 2 * np.eye(3), rng.standard_normal(3)
@@ -109,11 +109,11 @@ def main(argv=None) -> int:
     mu_p, lv_p = rng.standard_normal((5, 4)), rng.standard_normal((5, 4))
     dout = rng.standard_normal(5)
     errors = {}
-    g_mu, g_lv = nv.kl_normal_std_grad(mu_q, lv_q, dout)
-    errors["kl_normal_std: d/dmu"] = nv.rel_error(
-        g_mu, nv.numerical_gradient(lambda m: dout @ nv.kl_normal_std(m, lv_q), mu_q))
-    errors["kl_normal_std: d/dlogvar"] = nv.rel_error(
-        g_lv, nv.numerical_gradient(lambda v: dout @ nv.kl_normal_std(mu_q, v), lv_q))
+    g_mu, g_lv = nv.kl_standard_normal_grad(mu_q, lv_q, dout)
+    errors["kl_standard_normal: d/dmu"] = nv.rel_error(
+        g_mu, nv.numerical_gradient(lambda m: dout @ nv.kl_standard_normal(m, lv_q), mu_q))
+    errors["kl_standard_normal: d/dlogvar"] = nv.rel_error(
+        g_lv, nv.numerical_gradient(lambda v: dout @ nv.kl_standard_normal(mu_q, v), lv_q))
     grads = nv.kl_normal_grad(mu_q, lv_q, mu_p, lv_p, dout)
     for i, (name, arr) in enumerate((("mu_q", mu_q), ("logvar_q", lv_q), ("mu_p", mu_p), ("logvar_p", lv_p))):
         errors[f"kl_normal: d/d{name}"] = nv.rel_error(
@@ -130,7 +130,7 @@ def main(argv=None) -> int:
         print(f"  {name:<24} rel. error {err:.1e}")
     check(max(errors.values()) < 1e-6, f"all {len(errors)} gradients match central differences: "
                                        f"largest rel. error {max(errors.values()):.1e}")
-    zero_mu, zero_lv = nv.kl_normal_std_grad(np.zeros((1, 2)), np.zeros((1, 2)))
+    zero_mu, zero_lv = nv.kl_standard_normal_grad(np.zeros((1, 2)), np.zeros((1, 2)))
     check(not np.any(zero_mu) and not np.any(zero_lv),
           "at mu = 0, sigma = 1 both gradients are exactly 0: the regulariser pulls each q(z|x) to N(0, I)")
 
@@ -145,7 +145,7 @@ def main(argv=None) -> int:
     ax_mc.set_title("E_q[log q - log p] converges to the formula")
     ax_mc.legend(fontsize=8)
     m_grid, ls_grid = np.meshgrid(np.linspace(-3, 3, 121), np.linspace(-2.5, 1.5, 121))
-    land = nv.kl_normal_std(m_grid.reshape(-1, 1), 2 * ls_grid.reshape(-1, 1)).reshape(m_grid.shape)
+    land = nv.kl_standard_normal(m_grid.reshape(-1, 1), 2 * ls_grid.reshape(-1, 1)).reshape(m_grid.shape)
     cs = ax_land.contourf(m_grid, ls_grid, land, levels=20, cmap="viridis")
     fig.colorbar(cs, ax=ax_land, label="nats")
     ax_land.plot(0, 0, "w+", markersize=12)

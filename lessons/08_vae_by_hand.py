@@ -57,7 +57,7 @@ def forward(params, x, eps, head: str, floor: float, replace: dict | None = None
     else:
         s, c["enc.sigma"] = nv.linear_forward(h, params["enc.sigma.W"], params["enc.sigma.b"])
         s = keep("sigma pre-activation s", s)
-        logvar, c["head"] = nv.sigma_head_forward(s, floor)
+        logvar, c["head"] = nv.relu_sigma_logvar_forward(s, floor)
     logvar = keep("logvar", logvar)
     z = keep("z", nv.reparameterize(mu, logvar, eps))
     a2, c["dec.0"] = nv.linear_forward(z, params["dec.0.W"], params["dec.0.b"])
@@ -66,7 +66,7 @@ def forward(params, x, eps, head: str, floor: float, replace: dict | None = None
     h2 = keep("decoder hidden h'", h2)
     logits, c["dec.out"] = nv.linear_forward(h2, params["dec.out.W"], params["dec.out.b"])
     logits = keep("logits", logits)
-    loss = float(np.mean(-nv.bernoulli_log_prob(x, logits) + nv.kl_normal_std(mu, logvar)))
+    loss = float(np.mean(-nv.bernoulli_log_prob(x, logits) + nv.kl_standard_normal(mu, logvar)))
     return v, c, loss
 
 
@@ -80,13 +80,13 @@ def backward(v, c, x, eps, head: str):
     g["decoder pre-activation a'"] = nv.relu_backward(g["decoder hidden h'"], c["dec.relu"])
     g["z"], p["dec.0.W"], p["dec.0.b"] = nv.linear_backward(g["decoder pre-activation a'"], c["dec.0"])
     dmu_sample, dlogvar_sample = nv.reparameterize_backward(g["z"], v["mu"], v["logvar"], eps)
-    dmu_kl, dlogvar_kl = nv.kl_normal_std_grad(v["mu"], v["logvar"], np.full(n, 1.0 / n))
+    dmu_kl, dlogvar_kl = nv.kl_standard_normal_grad(v["mu"], v["logvar"], np.full(n, 1.0 / n))
     g["mu"] = dmu_sample + dmu_kl  # mu reaches the loss twice: through z and through the KL
     g["logvar"] = dlogvar_sample + dlogvar_kl
     if head == "logvar":
         dh_var, p["enc.logvar.W"], p["enc.logvar.b"] = nv.linear_backward(g["logvar"], c["enc.logvar"])
     else:
-        g["sigma pre-activation s"] = nv.sigma_head_backward(g["logvar"], c["head"])
+        g["sigma pre-activation s"] = nv.relu_sigma_logvar_backward(g["logvar"], c["head"])
         dh_var, p["enc.sigma.W"], p["enc.sigma.b"] = nv.linear_backward(g["sigma pre-activation s"],
                                                                          c["enc.sigma"])
     dh_mu, p["enc.mu.W"], p["enc.mu.b"] = nv.linear_backward(g["mu"], c["enc.mu"])

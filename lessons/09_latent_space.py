@@ -28,7 +28,7 @@ import numpy as np
 from sklearn.neighbors import KNeighborsClassifier
 
 import numvae as nv
-from numvae import plots
+from numvae.plumbing import plots
 
 Z1_RANGE, Z2_RANGE, GRID = (-10.0, 5.0), (-5.0, 5.0), 21  # the seed's ranges
 

@@ -31,7 +31,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 import numvae as nv
-from numvae import plots
+from numvae.plumbing import plots
 
 N_SAMPLES = 2000
 

@@ -107,7 +107,7 @@ def main(argv=None) -> int:
         print(f"  {name:<31} {r['kl_dims'].sum():8.3f} {r['active']:>9d}/{LATENT}   {np.round(top, 3)}")
 
     b1 = runs["Bernoulli, beta = 1"]
-    total_kl = nv.kl_normal_std(b1["mu"], b1["logvar"]).mean()
+    total_kl = nv.kl_standard_normal(b1["mu"], b1["logvar"]).mean()
     check(abs(b1["kl_dims"].sum() - total_kl) < 1e-4 * max(1.0, total_kl),
           f"the KL per dimension adds up to the KL term: {b1['kl_dims'].sum():.5f} = {total_kl:.5f}")
     _, variances = nv.active_units(b1["mu"])

@@ -2,22 +2,39 @@
 
 Every layer's backward pass is written by hand; every equation of the VAE is a function
 whose docstring carries the math; ``numvae.gradcheck`` lets the computer check each
-derivation. Read the modules in this order, which follows the lecture note:
+derivation. The modules, in the order of the lecture note:
 
-    toy, autoregressive  p_model vs p_data; a tractable explicit density
-    linear_gaussian      a latent-variable model where the ELBO identity is exact
-    layers, mlp          Linear, ReLU, sigmoid, tanh, softplus: forward/backward pairs
+    categorical          p_model should match p_data: a categorical model fitted by maximum likelihood
+    autoregressive       a tractable explicit density, p(x) = prod_i p(x_i | x_<i)
+    multivariate_normal  Gaussian log-densities and draws (Cholesky, never an inverse)
+    linear_gaussian      a latent-variable model whose p(x), p(z|x) and ELBO are exact
+    kl                   KL divergences between Gaussians, closed forms, and their gradients
     likelihoods          log p(x|z): Bernoulli (cross-entropy) and Gaussian (squared error)
-    kl                   KL divergences between Gaussians, closed forms
-    reparameterization   z = mu + sigma * eps (estimators: pathwise vs score function)
-    heads                the seed's sigma = ReLU(h) + 0.05
-    vae, autoencoder     the models; optim, train: learning
-    importance           the importance-weighted log p(x); diagnostics: posterior collapse
-    gradcheck            verification of every derivation above
+    reparameterization   z = mu + sigma * eps and its backward
+    gradient_estimators  pathwise (reparameterized) against score-function gradients
+    layers, mlp          Linear, ReLU, sigmoid, tanh, softplus, the seed's sigma head: pairs
+    model_config, vae    the VAE, top to bottom; autoencoder: the same without the KL
+    params, optim, train parameters in one flat buffer, SGD and Adam, the mini-batch loop
+    iwae                 the importance-weighted bound L_k and log p(x)
+    diagnostics          KL per dimension, active units, posterior collapse
+    gradcheck            central differences: how each derivation above is verified
+    subnormals           why training flushes numbers below 1e-38 to zero
+
+``numvae.data`` loads the data sets; ``numvae.plumbing`` holds what is not the lecture
+(argument checks, atomic files, checkpoints, run folders, figures).
 """
 
 from .autoencoder import Autoencoder
 from .autoregressive import LogisticAutoregressive, autoregressive_mask
+from .categorical import (
+    categorical_entropy,
+    categorical_log_prob,
+    categorical_log_prob_grad,
+    categorical_mle,
+    kl_categorical,
+    sample_categorical,
+    softmax,
+)
 from .data import DATASET_NAMES, Dataset, load_dataset, read_amat, read_idx
 from .diagnostics import (
     active_units,
@@ -27,21 +44,22 @@ from .diagnostics import (
     kl_per_dimension,
     nearest_neighbor_distance,
 )
-from .estimators import (
+from .gradcheck import check_gradients, format_gradient_table, numerical_gradient, rel_error
+from .gradient_estimators import (
     expected_squared_distance,
     pathwise_gradient,
     score_function_gradient,
     squared_distance,
 )
-from .gradcheck import check_gradients, format_gradient_table, numerical_gradient, rel_error
-from .heads import sigma_head_backward, sigma_head_forward
-from .importance import importance_estimates, iwae_log_px, log_importance_weights, logsumexp
-from .kl import kl_mvn, kl_mvn_grad, kl_normal, kl_normal_grad, kl_normal_std, kl_normal_std_grad
+from .iwae import importance_estimates, iwae_log_px, log_importance_weights, logsumexp
+from .kl import kl_mvn, kl_mvn_grad, kl_normal, kl_normal_grad, kl_standard_normal, kl_standard_normal_grad
 from .layers import (
     linear_backward,
     linear_forward,
     relu_backward,
     relu_forward,
+    relu_sigma_logvar_backward,
+    relu_sigma_logvar_forward,
     sigmoid,
     sigmoid_backward,
     sigmoid_forward,
@@ -58,45 +76,43 @@ from .likelihoods import (
     gaussian_log_prob_grad,
 )
 from .linear_gaussian import LinearGaussian
-from .model import ModelConfig
-from .mvn import mvn_log_prob, mvn_sample
+from .model_config import ModelConfig
+from .multivariate_normal import mvn_log_prob, mvn_sample
 from .optim import SGD, Adam
 from .params import ParamDict
 from .reparameterization import reparameterize, reparameterize_backward
-from .toy import (
-    categorical_entropy,
-    categorical_log_prob,
-    categorical_log_prob_grad,
-    categorical_mle,
-    kl_categorical,
-    sample_categorical,
-    softmax,
-)
-from .train import evaluate, fit, train_epoch
-from .vae import VAE, LossParts
+from .train import LossParts, evaluate, fit, train_epoch
+from .vae import VAE
 
 __version__ = "0.1.0"
 
+# In the lecture's order, as the module docstring lists them.
 __all__ = [
-    "SGD", "VAE", "Adam", "Autoencoder", "Dataset", "LossParts", "ModelConfig", "ParamDict",
-    "bernoulli_log_prob", "bernoulli_log_prob_grad", "check_gradients", "evaluate", "fit",
-    "format_gradient_table", "gaussian_log_prob", "gaussian_log_prob_grad", "importance_estimates",
-    "iwae_log_px", "kl_mvn",
-    "kl_mvn_grad", "kl_normal", "kl_normal_grad", "kl_normal_std", "kl_normal_std_grad",
-    "linear_backward", "linear_forward", "load_dataset", "log_importance_weights", "logsumexp",
-    "numerical_gradient", "rel_error",
-    "DATASET_NAMES", "read_amat", "read_idx",
-    "relu_backward", "relu_forward", "reparameterize", "reparameterize_backward", "sigmoid",
-    "sigmoid_backward", "sigmoid_forward", "softplus", "softplus_backward", "softplus_forward",
-    "tanh_backward", "tanh_forward", "train_epoch",
-]
-
-__all__ += [
-    "LinearGaussian", "LogisticAutoregressive", "active_units", "aggregate_posterior_kl",
-    "aggregate_posterior_moments", "autoregressive_mask", "categorical_entropy", "categorical_log_prob",
-    "categorical_log_prob_grad", "categorical_mle", "effective_sample_size", "expected_squared_distance",
-    "kl_categorical",
-    "kl_per_dimension", "mvn_log_prob", "mvn_sample", "nearest_neighbor_distance", "pathwise_gradient",
-    "sample_categorical", "score_function_gradient", "sigma_head_backward", "sigma_head_forward", "softmax",
-    "squared_distance",
+    # p_model vs p_data; a tractable explicit density
+    "categorical_entropy", "categorical_log_prob", "categorical_log_prob_grad", "categorical_mle",
+    "kl_categorical", "sample_categorical", "softmax",
+    "LogisticAutoregressive", "autoregressive_mask",
+    # latent-variable models: Gaussians, the exact linear-Gaussian model
+    "mvn_log_prob", "mvn_sample", "LinearGaussian",
+    # the two terms of the loss: KL and likelihood
+    "kl_standard_normal", "kl_standard_normal_grad", "kl_normal", "kl_normal_grad", "kl_mvn", "kl_mvn_grad",
+    "bernoulli_log_prob", "bernoulli_log_prob_grad", "gaussian_log_prob", "gaussian_log_prob_grad",
+    # the reparameterization trick
+    "reparameterize", "reparameterize_backward",
+    "pathwise_gradient", "score_function_gradient", "squared_distance", "expected_squared_distance",
+    # the network's pieces
+    "linear_forward", "linear_backward", "relu_forward", "relu_backward", "sigmoid", "sigmoid_forward",
+    "sigmoid_backward", "tanh_forward", "tanh_backward", "softplus", "softplus_forward", "softplus_backward",
+    "relu_sigma_logvar_forward", "relu_sigma_logvar_backward",
+    # the models and their training
+    "ModelConfig", "VAE", "Autoencoder", "LossParts", "ParamDict", "SGD", "Adam",
+    "train_epoch", "evaluate", "fit",
+    # evaluation: the importance-weighted bound, posterior collapse
+    "logsumexp", "log_importance_weights", "importance_estimates", "iwae_log_px",
+    "kl_per_dimension", "active_units", "aggregate_posterior_moments", "aggregate_posterior_kl",
+    "effective_sample_size", "nearest_neighbor_distance",
+    # verification
+    "numerical_gradient", "rel_error", "check_gradients", "format_gradient_table",
+    # data
+    "DATASET_NAMES", "Dataset", "load_dataset", "read_amat", "read_idx",
 ]

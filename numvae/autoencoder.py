@@ -4,41 +4,96 @@
     loss = 1/N sum_n -log p(x_n | z_n)
 
 Same encoder and decoder shapes as ``VAE`` (its mean head plays the code), so the two
-can be trained side by side. Nothing pushes its codes towards N(0, I), which is why
-decoding random z ~ N(0, I) gives poor images (the seed's closing comparison, and
-lesson 10).
+can be trained side by side; the decoder and the likelihood are the VAE's own functions.
+Nothing pushes its codes towards N(0, I), which is why decoding random z ~ N(0, I) gives
+poor images (the seed's closing comparison, and lesson 10).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .layers import linear_backward, linear_forward
-from .mlp import linear_shapes, mlp_backward, mlp_forward
-from .model import EncoderDecoder
-from .vae import LossParts
+from .layers import linear_backward, linear_forward, sigmoid
+from .mlp import linear_shapes, mlp_backward, mlp_forward, mlp_shapes
+from .model_config import ModelConfig
+from .params import ParamDict, check_params
+from .plumbing.checks import as_matrix, check_generator, check_positive_int
+from .train import LossParts
+from .vae import (
+    check_data,
+    decoder_backward,
+    decoder_forward,
+    decoder_shapes,
+    init_params,
+    log_likelihood,
+    log_likelihood_grad,
+)
 
 
-class Autoencoder(EncoderDecoder):
+class Autoencoder:
     """A deterministic autoencoder over explicit parameters (see ``VAE``)."""
 
-    def head_shapes(self):
+    def __init__(self, config: ModelConfig):
+        if not isinstance(config, ModelConfig):
+            raise TypeError(f"config must be a ModelConfig, got {type(config).__name__}")
+        self.config = config
+
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Encoder, its code layer enc.mu, decoder: the VAE's names without the variance head."""
         c = self.config
         width = c.hidden[-1] if c.hidden else c.input_dim
-        return linear_shapes("enc.mu", width, c.latent)
+        return {**mlp_shapes("enc", (c.input_dim, *c.hidden)), **linear_shapes("enc.mu", width, c.latent),
+                **decoder_shapes(c)}
 
-    def _encode(self, params, x):
-        h, enc_caches = mlp_forward(params, "enc", x, len(self.config.hidden))
-        z, z_cache = linear_forward(h, params["enc.mu.W"], params["enc.mu.b"])
-        return z, (enc_caches, z_cache)
+    def init_params(self, rng: np.random.Generator, dtype=np.float32) -> ParamDict:
+        return init_params(self.param_shapes(), rng, dtype)
+
+    def check_params(self, params) -> None:
+        """Raise ValueError naming every missing, unexpected or misshapen parameter."""
+        check_params(params, self.param_shapes())
+
+    def check_data(self, x) -> np.ndarray:
+        return check_data(x, self.config)
+
+    def encode_forward(self, params, x: np.ndarray):
+        """The code z = MLP_enc(x) W_z + b_z.  x (N, D) -> (z (N, K), cache)."""
+        h, mlp_caches = mlp_forward(params, "enc", x, len(self.config.hidden))  # (N, H)
+        z, z_cache = linear_forward(h, params["enc.mu.W"], params["enc.mu.b"])  # (N, K)
+        return z, (mlp_caches, z_cache)
+
+    def encode_backward(self, dz: np.ndarray, cache, grads) -> None:
+        """Every encoder gradient into ``grads`` from dz (N, K)."""
+        mlp_caches, z_cache = cache
+        dh, _, _ = linear_backward(dz, z_cache, compute_dx=bool(mlp_caches),
+                                   out=(grads["enc.mu.W"], grads["enc.mu.b"]))
+        if mlp_caches:
+            mlp_backward(dh, mlp_caches, grads, "enc", compute_dx=False)
 
     def encode(self, params, x):
         """The code z = encoder(x). Shapes: (N, D) -> (N, K)."""
-        return self._encode(params, self.check_data(x))[0]
+        return self.encode_forward(params, self.check_data(x))[0]
+
+    def decode(self, params, z: np.ndarray) -> np.ndarray:
+        """Mean image sigmoid(logits) in [0, 1]. Shapes: z (N, K) -> (N, D)."""
+        z = as_matrix("z", z, self.config.latent)
+        return sigmoid(decoder_forward(params, z, self.config)[0])
 
     def reconstruct(self, params, x):
         """decode(encode(x)). Shapes: (N, D) -> (N, D)."""
         return self.decode(params, self.encode(params, x))
+
+    def sample(self, params, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Decode n codes z ~ N(0, I), as for the VAE (what lesson 10 shows goes wrong)."""
+        n = check_positive_int("n", n)
+        z = check_generator("rng", rng).standard_normal((n, self.config.latent), dtype=params.flat.dtype)
+        return self.decode(params, z)
+
+    def loss(self, params, x, *, eps=None, rng=None, beta: float = 1.0) -> LossParts:
+        """Reconstruction loss (forward only)."""
+        x = self.check_data(x)
+        z, _ = self.encode_forward(params, x)
+        recon = -float(np.mean(log_likelihood(x, decoder_forward(params, z, self.config)[0], self.config)))
+        return LossParts(recon, recon, 0.0)
 
     def loss_and_grads(self, params, x, *, eps=None, rng=None, beta: float = 1.0, out=None):
         """Reconstruction loss mean_n -log p(x_n|z_n) and its gradients.
@@ -47,25 +102,13 @@ class Autoencoder(EncoderDecoder):
         can drive an Autoencoder and a VAE alike; kl is reported as 0.
         """
         x = self.check_data(x)
-        n = x.shape[0]
+        n, config = x.shape[0], self.config
         grads = params.zeros_like() if out is None else out
-        z, (enc_caches, z_cache) = self._encode(params, x)
-        logits, dec_cache = self._decode_logits(params, z)
-        log_px, dlogits = self._log_likelihood_and_grad(x, logits, np.full(n, -1.0 / n, dtype=x.dtype))
-        recon = -float(log_px.mean())
+        z, enc_cache = self.encode_forward(params, x)  # (N, K)
+        logits, dec_cache = decoder_forward(params, z, config)  # (N, D)
+        recon = -float(np.mean(log_likelihood(x, logits, config)))
 
-        dz = self._decode_backward(dlogits, dec_cache, grads)
-        first = not self.config.hidden
-        dh, _, _ = linear_backward(
-            dz, z_cache, compute_dx=not first, out=(grads["enc.mu.W"], grads["enc.mu.b"])
-        )
-        if not first:
-            mlp_backward(dh, enc_caches, grads, "enc", compute_dx=False)
+        dlogits = log_likelihood_grad(x, logits, np.full(n, -1.0 / n, dtype=x.dtype), config)
+        dz = decoder_backward(dlogits, dec_cache, grads)  # (N, K)
+        self.encode_backward(dz, enc_cache, grads)
         return LossParts(recon, recon, 0.0), grads
-
-    def loss(self, params, x, *, eps=None, rng=None, beta: float = 1.0) -> LossParts:
-        """Reconstruction loss (forward only)."""
-        x = self.check_data(x)
-        z, _ = self._encode(params, x)
-        recon = -float(self._log_likelihood(x, self._decode_logits(params, z)[0]).mean())
-        return LossParts(recon, recon, 0.0)

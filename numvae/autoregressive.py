@@ -22,16 +22,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import (
-    as_matrix,
-    check_finite,
-    check_positive_int,
-    check_probability_targets,
-)
 from .layers import sigmoid
 from .likelihoods import bernoulli_log_prob, bernoulli_log_prob_grad
 from .params import ParamDict
-from .vae import LossParts
+from .plumbing.checks import (
+    as_matrix,
+    check_finite,
+    check_generator,
+    check_positive_int,
+    check_probability_targets,
+)
+from .train import LossParts
 
 
 def autoregressive_mask(d: int, dtype=np.float64) -> np.ndarray:
@@ -44,29 +45,23 @@ class LogisticAutoregressive:
     """p(x) = prod_i Bernoulli(x_i | sigmoid(b_i + sum_{j<i} x_j W_ji)) over D binary pixels.
 
     Parameters: W (D, D) (only its strictly upper triangle is used) and b (D,).
+    ``mask`` is the (D, D) autoregressive mask, built once here in float32: its 0s and 1s
+    are exact in any dtype, and W * mask keeps W's own dtype (float32 or float64).
     """
 
     def __init__(self, input_dim: int):
         self.input_dim = check_positive_int("input_dim", input_dim)
-        self._masks: dict = {}
-
-    def mask(self, dtype) -> np.ndarray:
-        """The (D, D) autoregressive mask in ``dtype`` (built once per dtype)."""
-        key = np.dtype(dtype)
-        if key not in self._masks:
-            self._masks[key] = autoregressive_mask(self.input_dim, dtype=key)
-        return self._masks[key]
+        self.mask = autoregressive_mask(self.input_dim, dtype=np.float32)
 
     def param_shapes(self) -> dict[str, tuple[int, ...]]:
         return {"W": (self.input_dim, self.input_dim), "b": (self.input_dim,)}
 
     def init_params(self, rng: np.random.Generator, dtype=np.float32) -> ParamDict:
         """W ~ U(-1/sqrt(D), 1/sqrt(D)) on the allowed entries (0 elsewhere), b = 0."""
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        check_generator("rng", rng)
         params = ParamDict.zeros(self.param_shapes(), dtype=dtype)
         bound = 1.0 / np.sqrt(self.input_dim)
-        params["W"][...] = rng.uniform(-bound, bound, size=params["W"].shape) * self.mask(dtype)
+        params["W"][...] = rng.uniform(-bound, bound, size=params["W"].shape) * self.mask
         return params
 
     def check_data(self, x) -> np.ndarray:
@@ -78,7 +73,7 @@ class LogisticAutoregressive:
     def logits(self, params, x: np.ndarray) -> np.ndarray:
         """logit_i = b_i + sum_{j<i} x_j W_ji for every pixel at once.  (N, D) -> (N, D)."""
         x = self.check_data(x)
-        return x @ (params["W"] * self.mask(params["W"].dtype)) + params["b"]
+        return x @ (params["W"] * self.mask) + params["b"]
 
     def log_prob(self, params, x: np.ndarray) -> np.ndarray:
         """Exact log p(x_n) = sum_i log p(x_ni | x_n,<i), summed over pixels.  (N, D) -> (N,)."""
@@ -101,7 +96,7 @@ class LogisticAutoregressive:
         nll = -float(np.mean(bernoulli_log_prob(x, logits)))
         dlogits = bernoulli_log_prob_grad(x, logits, np.full(n, -1.0 / n, dtype=x.dtype))
         np.matmul(x.T, dlogits, out=grads["W"])
-        np.multiply(grads["W"], self.mask(grads["W"].dtype), out=grads["W"])
+        np.multiply(grads["W"], self.mask, out=grads["W"])
         np.sum(dlogits, axis=0, out=grads["b"])
         return LossParts(nll, nll, 0.0), grads
 
@@ -118,8 +113,7 @@ class LogisticAutoregressive:
         over the n images.
         """
         n = check_positive_int("n", n)
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        check_generator("rng", rng)
         W, b = params["W"], params["b"]
         check_finite("W", W)
         x = np.zeros((n, self.input_dim), dtype=W.dtype)

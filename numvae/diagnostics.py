@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array, check_finite, check_ndim, check_positive_int, check_same_shape
-from .kl import kl_mvn, kl_normal_std
+from .kl import kl_mvn, kl_standard_normal
+from .plumbing.checks import as_float_array, check_finite, check_ndim, check_positive_int, check_same_shape
 
 
 def _codes(mu, logvar=None):
@@ -42,13 +42,13 @@ def _codes(mu, logvar=None):
 def kl_per_dimension(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
     """KL( q(z_j|x_n) || N(0, 1) ) for every example n and dimension j.
 
-    Each entry is ``kl_normal_std`` of one coordinate, 1/2 (mu^2 + sigma^2 - ln sigma^2 - 1),
+    Each entry is ``kl_standard_normal`` of one coordinate, 1/2 (mu^2 + sigma^2 - ln sigma^2 - 1),
     so the rows sum to the per-example KL of the VAE's loss.
     Shapes: mu, logvar (N, K) -> (N, K).
     """
     mu, logvar = _codes(mu, logvar)
     n, k = mu.shape
-    return kl_normal_std(mu.reshape(-1, 1), logvar.reshape(-1, 1)).reshape(n, k)
+    return kl_standard_normal(mu.reshape(-1, 1), logvar.reshape(-1, 1)).reshape(n, k)
 
 
 def active_units(mu: np.ndarray, threshold: float = 0.01):

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array, check_finite, check_ndim, check_same_shape
-from .mvn import cholesky
+from .multivariate_normal import cholesky
+from .plumbing.checks import as_float_array, check_finite, check_ndim, check_same_shape
 
 
 def _check_diagonal(**arrays):
@@ -36,23 +36,19 @@ def _check_diagonal(**arrays):
     return out
 
 
-def kl_normal_std(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
+def kl_standard_normal(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
     """KL( N(mu, diag exp(logvar)) || N(0, I) ), summed over the K dimensions.
 
         KL = 1/2 sum_j ( mu_j^2 + exp(logvar_j) - logvar_j - 1 )
 
     Shapes: mu (N, K), logvar (N, K) -> (N,).
     """
-    return _kl_normal_std(*_check_diagonal(mu=mu, logvar=logvar))
-
-
-def _kl_normal_std(mu, logvar):
-    # Unchecked: the VAE's training step calls it on the encoder's own outputs.
+    mu, logvar = _check_diagonal(mu=mu, logvar=logvar)
     return 0.5 * np.sum(mu * mu + np.exp(logvar) - logvar - 1, axis=1)
 
 
-def kl_normal_std_grad(mu: np.ndarray, logvar: np.ndarray, dout: np.ndarray | None = None):
-    """Gradients of sum_n dout_n KL_n for ``kl_normal_std``.
+def kl_standard_normal_grad(mu: np.ndarray, logvar: np.ndarray, dout: np.ndarray | None = None):
+    """Gradients of sum_n dout_n KL_n for ``kl_standard_normal``.
 
         dKL/dmu_j     = mu_j
         dKL/dlogvar_j = 1/2 ( exp(logvar_j) - 1 ) = 1/2 (sigma_j^2 - 1)
@@ -60,11 +56,6 @@ def kl_normal_std_grad(mu: np.ndarray, logvar: np.ndarray, dout: np.ndarray | No
     Returns (dmu (N, K), dlogvar (N, K)).
     """
     mu, logvar = _check_diagonal(mu=mu, logvar=logvar)
-    return _kl_normal_std_grad(mu, logvar, dout)
-
-
-def _kl_normal_std_grad(mu, logvar, dout=None):
-    # Unchecked, like _kl_normal_std.
     dmu, dlogvar = mu.copy(), 0.5 * np.expm1(logvar)
     if dout is not None:
         w = np.asarray(dout)[:, None]
@@ -79,7 +70,7 @@ def kl_normal(
 
         KL = 1/2 sum_j [ logvar_p - logvar_q + (v_q + (mu_q - mu_p)^2) / v_p - 1 ]
 
-    With mu_p = 0 and logvar_p = 0 it is ``kl_normal_std``.
+    With mu_p = 0 and logvar_p = 0 it is ``kl_standard_normal``.
     Shapes: all four (N, K) -> (N,).
     """
     mu_q, logvar_q, mu_p, logvar_p = _check_diagonal(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_ndim, check_same_shape
+from .plumbing.checks import as_float_array, check_finite, check_ndim, check_same_shape
 from .subnormals import flush_subnormals
 
 
@@ -142,3 +142,32 @@ def softplus_backward(dout: np.ndarray, cache) -> np.ndarray:
     """d softplus(x)/dx = sigmoid(x), so dx = dout * sigmoid(x)."""
     x = cache
     return dout * sigmoid(x)
+
+
+def relu_sigma_logvar_forward(s: np.ndarray, sigma_floor: float = 0.05):
+    """The seed's variance head: sigma = ReLU(s) + floor, returned as a log-variance.
+
+        sigma  = max(s, 0) + sigma_floor          (a standard deviation, never below the floor)
+        logvar = 2 ln sigma                       (what the rest of the VAE speaks)
+
+    Shapes: s (N, K) -> logvar (N, K). Returns (logvar, cache); the cache is (s, sigma).
+    """
+    s = as_float_array("s", s)
+    check_finite("s", s)
+    if not sigma_floor > 0:
+        raise ValueError(f"sigma_floor must be positive, got {sigma_floor}")
+    sigma = np.maximum(s, 0) + sigma_floor
+    return 2 * np.log(sigma), (s, sigma)
+
+
+def relu_sigma_logvar_backward(dlogvar: np.ndarray, cache) -> np.ndarray:
+    """dlogvar/ds = 2 / sigma where s > 0, and 0 where s < 0 (the ReLU's flat side).
+
+    ds = dlogvar * 2 / sigma where s > 0, else 0.  Shapes: (N, K) -> (N, K). A unit whose
+    s is negative sits at sigma = floor and gets no gradient until s turns positive again:
+    the price of the seed's choice.
+    """
+    s, sigma = cache
+    dlogvar = as_float_array("dlogvar", dlogvar)
+    check_same_shape("dlogvar", dlogvar, "s", s)
+    return np.where(s > 0, dlogvar * 2 / sigma, 0)

@@ -22,15 +22,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array, as_matrix, check_finite, check_ndim, check_positive_int
 from .kl import kl_mvn
 from .likelihoods import gaussian_log_prob
-from .mvn import cholesky, mvn_log_prob
+from .multivariate_normal import cholesky, mvn_log_prob
+from .plumbing.checks import (
+    as_float_array,
+    as_matrix,
+    check_finite,
+    check_generator,
+    check_ndim,
+    check_positive_int,
+)
 
 
 def _check_rng(rng) -> None:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    check_generator("rng", rng)
 
 
 class LinearGaussian:

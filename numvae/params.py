@@ -64,3 +64,19 @@ class ParamDict(dict):
 
     def astype(self, dtype) -> ParamDict:
         return ParamDict.from_arrays(self, dtype=dtype)
+
+
+def parameter_mismatches(found: Mapping[str, tuple], expected: Mapping[str, tuple]) -> list[str]:
+    """Human-readable differences between two {name: shape} maps (empty when equal)."""
+    problems = [f"missing {n} (expected shape {tuple(s)})" for n, s in expected.items() if n not in found]
+    problems += [f"unexpected {n} (shape {tuple(s)})" for n, s in found.items() if n not in expected]
+    problems += [f"{n} has shape {tuple(found[n])}, expected {tuple(s)}"
+                 for n, s in expected.items() if n in found and tuple(found[n]) != tuple(s)]
+    return problems
+
+
+def check_params(params: Mapping[str, np.ndarray], expected: Mapping[str, tuple]) -> None:
+    """Raise ValueError naming every missing, unexpected or misshapen parameter of ``params``."""
+    problems = parameter_mismatches({n: np.shape(v) for n, v in params.items()}, expected)
+    if problems:
+        raise ValueError("params do not match the model: " + "; ".join(problems))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array, check_finite, check_same_shape
+from .plumbing.checks import as_float_array, check_finite, check_same_shape
 
 
 def _check(mu, logvar, eps):
@@ -34,11 +34,7 @@ def reparameterize(mu: np.ndarray, logvar: np.ndarray, eps: np.ndarray) -> np.nd
     Shapes: mu, logvar, eps (N, K) -> z (N, K). ``eps`` is passed in (drawn by the
     caller from its own Generator), so a gradient check can freeze it.
     """
-    return _reparameterize(*_check(mu, logvar, eps))
-
-
-def _reparameterize(mu, logvar, eps):
-    # Unchecked: the VAE's training step calls it on arrays it has just made itself.
+    mu, logvar, eps = _check(mu, logvar, eps)
     return mu + np.exp(0.5 * logvar) * eps
 
 
@@ -52,9 +48,4 @@ def reparameterize_backward(dz: np.ndarray, mu: np.ndarray, logvar: np.ndarray, 
     mu, logvar, eps = _check(mu, logvar, eps)
     dz = as_float_array("dz", dz)
     check_same_shape("dz", dz, "mu", mu)
-    return _reparameterize_backward(dz, mu, logvar, eps)
-
-
-def _reparameterize_backward(dz, mu, logvar, eps):
-    # Unchecked, like _reparameterize.
     return dz.copy(), dz * (0.5 * np.exp(0.5 * logvar) * eps)

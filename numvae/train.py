@@ -14,12 +14,28 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from ._checks import check_positive_int
 from .data.dataset import BINARIZATIONS, binarize_dynamic
+from .plumbing.checks import check_generator, check_positive_int
+
+
+@dataclass(frozen=True)
+class LossParts:
+    """A mini-batch's loss and its two terms, each averaged over the batch: what every
+    model's ``loss`` and ``loss_and_grads`` return, and what the training loop reads.
+
+    loss = recon + beta * kl, where recon = mean_n -log p(x_n|z_n) (nats per image,
+    summed over pixels) and kl = mean_n KL(q(z|x_n) || p(z)) (summed over latent dims).
+    Models without a KL term (the autoencoder, the autoregressive model) report kl = 0.
+    """
+
+    loss: float
+    recon: float
+    kl: float
 
 
 def kl_weight(epoch: int, beta: float, kl_warmup: int) -> float:
@@ -98,8 +114,7 @@ def fit(model, params, train_x: np.ndarray, test_x: np.ndarray, *, optimizer, ep
         raise ValueError(f"epochs must be >= 0, got {epochs}")
     if binarize not in BINARIZATIONS:
         raise ValueError(f"binarize must be one of {BINARIZATIONS}, got {binarize!r}")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    check_generator("rng", rng)
     dtype = params.flat.dtype
     train_x = model.check_data(train_x).astype(dtype, copy=False)
     test_x = model.check_data(test_x).astype(dtype, copy=False)

@@ -17,7 +17,7 @@ def all_binary_images(d):
 def model_and_params(rng):
     model = nv.LogisticAutoregressive(8)
     params = model.init_params(rng, dtype=np.float64)
-    params["W"][...] = rng.standard_normal((8, 8)) * model.mask(np.float64)
+    params["W"][...] = rng.standard_normal((8, 8)) * model.mask
     params["b"][...] = rng.standard_normal(8)
     return model, params
 
@@ -62,7 +62,7 @@ def test_gradients_against_finite_differences(model_and_params, rng):
     assert parts.loss == pytest.approx(-model.log_prob(params, x).mean(), rel=1e-14)
     errors = nv.check_gradients(lambda: model.loss(params, x).loss, params, grads)
     assert max(errors.values()) < 1e-6, errors
-    assert np.all(grads["W"][model.mask(np.float64) == 0] == 0)
+    assert np.all(grads["W"][model.mask == 0] == 0)
 
 
 def test_samples_have_the_model_distribution(rng):
@@ -87,7 +87,7 @@ def test_fit_trains_it_on_binarized_digits():
     history = nv.fit(model, params, x[:250], x[250:], optimizer=nv.Adam(1e-2), epochs=5, rng=rng)
     assert history[-1]["test_loss"] < history[0]["test_loss"] - 1
     assert params.flat.dtype == np.float32
-    assert np.all(params["W"][model.mask(np.float32) == 0] == 0)
+    assert np.all(params["W"][model.mask == 0] == 0)
 
 
 def test_bad_input_is_named(model_and_params):

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import numvae as nv
-import numvae.checkpoint as ck
-from numvae import _atomic
+import numvae.plumbing.checkpoint as ck
 from numvae.data import load_digits
+from numvae.plumbing import atomic as _atomic
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ import pytest
 from scipy.special import logsumexp
 from test_cli_train import run_cli
 
-from numvae import importance
+from numvae import iwae
 from numvae.data import load_digits
-from numvae.runs import load_run
+from numvae.plumbing.runs import load_run
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def test_iwae_bound_is_above_the_elbo_and_tightens_as_k_grows(run_dir):
 def test_every_image_has_L_k_at_least_its_elbo_estimate(run_dir):
     model, ckpt = load_run(run_dir)
     x = load_digits("test").x[:50]
-    elbo, log_px = importance.importance_estimates(model, ckpt.params, x, 7, np.random.default_rng(1))
+    elbo, log_px = iwae.importance_estimates(model, ckpt.params, x, 7, np.random.default_rng(1))
     assert elbo.shape == log_px.shape == (50,)
     assert np.all(log_px >= elbo)  # Jensen, draw by draw: not a statistical statement
 
@@ -66,9 +66,9 @@ def test_chunks_and_pieces_merge_to_the_mean_and_logmeanexp_of_all_weights(run_d
         drawn.append((first, log_w))
         return log_w
 
-    monkeypatch.setattr(importance, "log_importance_weights", fake_log_weights)
+    monkeypatch.setattr(iwae, "log_importance_weights", fake_log_weights)
     # k = 20 with room for 7 samples: pieces of 7, 7, 6; one image per chunk
-    elbo, log_px = importance.importance_estimates(model, ckpt.params, x, 20, np.random.default_rng(0),
+    elbo, log_px = iwae.importance_estimates(model, ckpt.params, x, 20, np.random.default_rng(0),
                                                    max_samples_per_chunk=7)
     assert len(drawn) == 30
     for i in range(10):

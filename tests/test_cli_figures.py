@@ -1,6 +1,6 @@
 """Figures from numvae train, plot and sample: PNGs of the expected size showing the model's images.
 
-Image grids are drawn pixel-exactly (``numvae.plots.grid_layout``), so the test crops the
+Image grids are drawn pixel-exactly (``numvae.plumbing.plots.grid_layout``), so the test crops the
 grid out of the PNG and compares it with the images the model produces, up to the PNG's
 8-bit grey levels.
 """
@@ -10,10 +10,10 @@ import pytest
 from PIL import Image
 from test_cli_train import run_cli
 
-from numvae import plots
 from numvae.cli import figures
 from numvae.data import load_digits
-from numvae.runs import load_run
+from numvae.plumbing import plots
+from numvae.plumbing.runs import load_run
 
 GREY_LEVEL = 3 / 255  # 8-bit PNG and matplotlib's 256-entry colour table
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import numvae.vae
-from numvae import _atomic
-from numvae.checkpoint import load_checkpoint
 from numvae.cli import main
+from numvae.plumbing import atomic as _atomic
+from numvae.plumbing.checkpoint import load_checkpoint
 
 # Dynamic binarization and a KL warm-up put every use of the Generator and of the epoch
 # number to work, so a resume that restored anything wrongly would show.

@@ -11,7 +11,7 @@ def test_kl_per_dimension_sums_to_the_kl_term(rng):
     mu, logvar = rng.standard_normal((7, 4)), rng.standard_normal((7, 4))
     per_dim = nv.kl_per_dimension(mu, logvar)
     assert per_dim.shape == (7, 4) and np.all(per_dim >= 0)
-    np.testing.assert_allclose(per_dim.sum(1), nv.kl_normal_std(mu, logvar), rtol=1e-12)
+    np.testing.assert_allclose(per_dim.sum(1), nv.kl_standard_normal(mu, logvar), rtol=1e-12)
     collapsed = nv.kl_per_dimension(np.zeros((3, 2)), np.zeros((3, 2)))
     np.testing.assert_array_equal(collapsed, 0)
 

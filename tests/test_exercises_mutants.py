@@ -165,7 +165,7 @@ def test_property_tests_that_fail_on_the_correct_kl_score_nothing(tmp_path):
     results = grade(tmp_path, "kl_properties", source)
     assert not any(passed for passed, _ in results.values())
     passes = results["your tests pass on the correct KL"][1]
-    assert passes.startswith("test_wrong failed on the correct KL (numvae.kl_normal_std): AssertionError")
+    assert passes.startswith("test_wrong failed on the correct KL (numvae.kl_standard_normal): AssertionError")
     assert all(m.startswith("not counted") for name, (_, m) in results.items() if name.startswith("catch"))
 
 
@@ -174,7 +174,7 @@ def test_comparing_with_numvae_kl_catches_nothing(tmp_path):
 
         @given(q=gaussians())
         def test_same_as_numvae(kl, q):
-            np.testing.assert_allclose(kl(*q), nv.kl_normal_std(*q))
+            np.testing.assert_allclose(kl(*q), nv.kl_standard_normal(*q))
         """)
     results = grade(tmp_path, "kl_properties", source)
     assert results["your tests pass on the correct KL"][0]

@@ -13,10 +13,10 @@ import numvae as nv
 @given(diagonal_gaussian())
 def test_kl_std_is_nonnegative_and_zero_only_at_the_prior(q):
     mu, logvar = q
-    kl = nv.kl_normal_std(mu, logvar)
+    kl = nv.kl_standard_normal(mu, logvar)
     assert kl.shape == (mu.shape[0],)
     assert np.all(kl >= 0)
-    assert np.all(nv.kl_normal_std(np.zeros_like(mu), np.zeros_like(mu)) == 0)
+    assert np.all(nv.kl_standard_normal(np.zeros_like(mu), np.zeros_like(mu)) == 0)
     away = (np.abs(mu) > 1e-3).any(1) | (np.abs(logvar) > 1e-3).any(1)
     assert np.all(kl[away] > 0)
 
@@ -33,7 +33,7 @@ def test_kl_normal_nonnegative_and_zero_when_equal(data):
 @given(diagonal_gaussian())
 def test_three_formulas_agree(q):
     mu, logvar = q
-    std = nv.kl_normal_std(mu, logvar)
+    std = nv.kl_standard_normal(mu, logvar)
     np.testing.assert_allclose(nv.kl_normal(mu, logvar, np.zeros_like(mu), np.zeros_like(mu)), std,
                                rtol=1e-12, atol=1e-12)
     k = mu.shape[1]
@@ -48,7 +48,7 @@ def test_kl_is_additive_over_independent_dimensions(a, b):
     n = min(len(mu_a), len(mu_b))
     mu, lv = np.hstack([mu_a[:n], mu_b[:n]]), np.hstack([lv_a[:n], lv_b[:n]])
     np.testing.assert_allclose(
-        nv.kl_normal_std(mu, lv), nv.kl_normal_std(mu_a[:n], lv_a[:n]) + nv.kl_normal_std(mu_b[:n], lv_b[:n]),
+        nv.kl_standard_normal(mu, lv), nv.kl_standard_normal(mu_a[:n], lv_a[:n]) + nv.kl_standard_normal(mu_b[:n], lv_b[:n]),
         rtol=1e-12, atol=1e-12)
 
 
@@ -85,20 +85,20 @@ def test_kl_std_agrees_with_monte_carlo(q, seed):
     log_p = stats.norm.logpdf(z).sum(-1)
     terms = log_q - log_p
     se = terms.std(axis=0, ddof=1) / np.sqrt(terms.shape[0])
-    assert np.all(np.abs(terms.mean(0) - nv.kl_normal_std(mu, logvar)) < 5 * se + 1e-12)
+    assert np.all(np.abs(terms.mean(0) - nv.kl_standard_normal(mu, logvar)) < 5 * se + 1e-12)
 
 
 @given(st.data())
 def test_diagonal_gradients_match_finite_differences(data):
     mu, logvar = data.draw(diagonal_gaussian())
     mu_p, lv_p = data.draw(diagonal_gaussian(n=mu.shape[0], k=mu.shape[1]))
-    dmu, dlv = nv.kl_normal_std_grad(mu, logvar)
+    dmu, dlv = nv.kl_standard_normal_grad(mu, logvar)
     np.testing.assert_array_equal(dmu, mu)
     np.testing.assert_allclose(dlv, 0.5 * (np.exp(logvar) - 1), rtol=1e-12, atol=1e-15)
     # A relative error means nothing for an identically zero gradient (mu = 0 or
     # logvar = 0 everywhere); the exact formulas above already cover those points.
     assume(np.abs(mu).max() > 1e-3 and np.abs(logvar).max() > 1e-3)
-    f = lambda: nv.kl_normal_std(mu, logvar).sum()  # noqa: E731
+    f = lambda: nv.kl_standard_normal(mu, logvar).sum()  # noqa: E731
     assert nv.rel_error(dmu, nv.numerical_gradient(lambda _: f(), mu)) < 1e-6
     assert nv.rel_error(dlv, nv.numerical_gradient(lambda _: f(), logvar)) < 1e-6
     assume(np.abs(mu - mu_p).max() > 1e-3 and np.abs(logvar - lv_p).max() > 1e-3)
@@ -137,6 +137,6 @@ def test_kl_mvn_rejects_bad_covariances():
 
 def test_kl_rejects_mismatched_shapes_and_nan():
     with pytest.raises(ValueError, match="mu and logvar"):
-        nv.kl_normal_std(np.zeros((2, 3)), np.zeros((2, 2)))
+        nv.kl_standard_normal(np.zeros((2, 3)), np.zeros((2, 2)))
     with pytest.raises(ValueError, match="logvar must be finite"):
-        nv.kl_normal_std(np.zeros((1, 2)), np.array([[np.nan, 0.0]]))
+        nv.kl_standard_normal(np.zeros((1, 2)), np.array([[np.nan, 0.0]]))

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from ..data.dataset import binarize_dynamic
-from ..importance import importance_estimates
-from ..runs import load_run
+from ..iwae import importance_estimates
+from ..plumbing.runs import load_run
 from ..train import evaluate
 from ..vae import VAE
 from .options import add_data_dir_option, load_split, nonnegative_int, positive_int

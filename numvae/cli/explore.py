@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..explorer import build_explorer_html, write_explorer
-from ..runs import load_run
+from ..plumbing.runs import load_run
 from .figures import latent_codes
 from .options import add_data_dir_option, load_split
 

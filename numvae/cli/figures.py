@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import plots
+from ..plumbing import plots
 
 
 def latent_codes(model, params, x: np.ndarray) -> np.ndarray:

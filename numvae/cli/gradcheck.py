@@ -14,8 +14,8 @@ import numpy as np
 
 from ..data import load_dataset
 from ..gradcheck import check_gradients, format_gradient_table
-from ..model import ModelConfig
-from ..runs import MODELS
+from ..model_config import ModelConfig
+from ..plumbing.runs import MODELS
 from .options import add_data_dir_option, add_model_options, nonnegative_int, positive_int
 
 EXAMPLES = """examples:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..data import load_dataset
-from ..model import LIKELIHOODS, VARIANCE_HEADS
+from ..model_config import LIKELIHOODS, VARIANCE_HEADS
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..runs import FIGURES, load_run
+from ..plumbing.runs import FIGURES, load_run
 from . import figures
 from .options import add_data_dir_option, add_figure_options, load_split, nonnegative_int
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import plots
-from ..runs import FIGURES, image_shape, load_run
+from ..plumbing import plots
+from ..plumbing.runs import FIGURES, image_shape, load_run
 from .options import nonnegative_int, positive_int
 
 EXAMPLES = """examples:

@@ -1,6 +1,6 @@
 """``numvae train``: train a model, checkpoint every epoch, resume, write figures.
 
-A run lives in one folder (see ``numvae.runs``). After every epoch the metrics line is
+A run lives in one folder (see ``numvae.plumbing.runs``). After every epoch the metrics line is
 printed and appended to metrics.csv, then checkpoint.npz is replaced atomically. The
 checkpoint holds the Generator's state as it is after the epoch's evaluation, so
 ``--resume`` continues the very same random stream and the resumed run matches the
@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..checkpoint import Checkpoint, save_checkpoint
-from ..model import ModelConfig
-from ..runs import (
+from ..model_config import ModelConfig
+from ..plumbing.checkpoint import Checkpoint, save_checkpoint
+from ..plumbing.runs import (
     CHECKPOINT,
     FIGURES,
     METRICS,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._checks import check_positive_int
+from ..plumbing.checks import check_positive_int
 
 _ZERO, _ONE, _SPACE, _NEWLINE = (ord(c) for c in "01 \n")
 

@@ -3,7 +3,7 @@
 ``build_explorer_html`` writes one HTML file with no server, network, external script
 or font: the decoder's weights are embedded as base64 float32, ``decoder.js`` runs the
 decoder's forward pass in the browser (the same MLP, ReLU and sigmoid as
-``EncoderDecoder.decode``), and ``app.js`` draws the map and the image. The page's
+``VAE.decode``), and ``app.js`` draws the map and the image. The page's
 decode agrees with numvae's float32 decode to about 1e-6 per pixel (tested in a real
 browser by ``tests/test_explorer_browser.py``).
 """
@@ -20,8 +20,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ..model import EncoderDecoder
-
 
 def _b64(array: np.ndarray, dtype) -> str:
     """Little-endian bytes of ``array`` as ``dtype``, base64-encoded."""
@@ -29,8 +27,11 @@ def _b64(array: np.ndarray, dtype) -> str:
     return base64.b64encode(little_endian.tobytes()).decode()
 
 
-def decoder_spec(model: EncoderDecoder, params: Mapping[str, np.ndarray]) -> list[dict]:
-    """The decoder's layers in order, weights as base64 float32 (row-major (fan_in, fan_out))."""
+def decoder_spec(model, params: Mapping[str, np.ndarray]) -> list[dict]:
+    """The decoder's layers in order, weights as base64 float32 (row-major (fan_in, fan_out)).
+
+    ``model`` is a ``VAE`` or an ``Autoencoder``: both decode with ``vae.decoder_forward``.
+    """
     names = [f"dec.{i}" for i in range(len(model.config.hidden))] + ["dec.out"]
     spec = []
     for name in names:
@@ -44,7 +45,7 @@ def _asset(name: str) -> str:
     return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
 
 
-def build_explorer_html(model: EncoderDecoder, params: Mapping[str, np.ndarray], z_means: np.ndarray,
+def build_explorer_html(model, params: Mapping[str, np.ndarray], z_means: np.ndarray,
                         labels: np.ndarray | None, image_shape: tuple[int, int],
                         info: Mapping[str, object]) -> str:
     """The explorer page as one HTML string.

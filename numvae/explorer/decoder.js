@@ -1,5 +1,5 @@
-// The VAE decoder's forward pass in plain JavaScript: the same MLP as numvae's
-// EncoderDecoder._decode_logits followed by the sigmoid of EncoderDecoder.decode.
+// The VAE decoder's forward pass in plain JavaScript: the same MLP as
+// numvae.vae.decoder_forward, followed by the sigmoid of VAE.decode.
 //
 //   h_0 = z;   h_{i+1} = relu(h_i W_i + b_i)  (hidden layers);   x = sigmoid(h_L W_out + b_out)
 //

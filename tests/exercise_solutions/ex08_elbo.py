@@ -24,7 +24,7 @@ def negative_elbo_and_grads(params: dict[str, np.ndarray], x: np.ndarray, eps: n
     h2, relu2_cache = nv.relu_forward(a2)
     logits, out_cache = nv.linear_forward(h2, p["dec.out.W"], p["dec.out.b"])
     recon = -nv.bernoulli_log_prob(x, logits)  # (N,) summed over pixels
-    kl = nv.kl_normal_std(mu, logvar)  # (N,) summed over latent dimensions
+    kl = nv.kl_standard_normal(mu, logvar)  # (N,) summed over latent dimensions
     loss = float(np.mean(recon + kl))
 
     # backward
@@ -34,7 +34,7 @@ def negative_elbo_and_grads(params: dict[str, np.ndarray], x: np.ndarray, eps: n
     da2 = nv.relu_backward(dh2, relu2_cache)
     dz, g["dec.0.W"], g["dec.0.b"] = nv.linear_backward(da2, dec_cache)
     dmu, dlogvar = nv.reparameterize_backward(dz, mu, logvar, eps)
-    dmu_kl, dlogvar_kl = nv.kl_normal_std_grad(mu, logvar, np.full(n, 1.0 / n))
+    dmu_kl, dlogvar_kl = nv.kl_standard_normal_grad(mu, logvar, np.full(n, 1.0 / n))
     dh1_mu, g["enc.mu.W"], g["enc.mu.b"] = nv.linear_backward(dmu + dmu_kl, mu_cache)
     dh1_lv, g["enc.logvar.W"], g["enc.logvar.b"] = nv.linear_backward(dlogvar + dlogvar_kl, lv_cache)
     da1 = nv.relu_backward(dh1_mu + dh1_lv, relu1_cache)

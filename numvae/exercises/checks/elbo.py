@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...gradcheck import numerical_gradient
-from ...model import ModelConfig
+from ...model_config import ModelConfig
 from ...params import ParamDict
 from ...vae import VAE
 from ..compare import CheckFailure, as_array, assert_close, call, describe, need, unpack

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from ...importance import logsumexp
+from ...iwae import logsumexp
 from ...likelihoods import gaussian_log_prob
 from ..compare import assert_close, call, need
 from . import CheckList

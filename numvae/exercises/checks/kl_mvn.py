@@ -1,14 +1,14 @@
 """Checks for exercise 6: KL between two multivariate Gaussians, the general formula.
 
 Reference: ``numvae.kl_mvn``; the special case N1 = N(0, I) with a diagonal S0 must give
-``numvae.kl_normal_std``, the formula of exercise 5.
+``numvae.kl_standard_normal``, the formula of exercise 5.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ...kl import kl_mvn, kl_normal_std
+from ...kl import kl_mvn, kl_standard_normal
 from ..compare import assert_close, call, need
 from . import CheckList
 
@@ -66,6 +66,6 @@ def mvn_special_case(student, rng):
     fn = need(student, "kl_mvn")
     k = 3
     mu, logvar = rng.standard_normal(k), rng.uniform(-2.0, 2.0, k)
-    expected = float(kl_normal_std(mu[None], logvar[None])[0])
+    expected = float(kl_standard_normal(mu[None], logvar[None])[0])
     assert_close("kl_mvn(mu, diag(exp(logvar)), 0, I)",
                  call(fn, mu, np.diag(np.exp(logvar)), np.zeros(k), np.eye(k)), expected)

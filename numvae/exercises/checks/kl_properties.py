@@ -2,8 +2,8 @@
 
 The student writes test functions ``test_*(kl, ...)`` that take the KL under test as the
 argument ``kl``. They are graded by what they catch: run against the correct KL
-(``numvae.kl_normal_std``) every test must pass; run against each broken KL below, at
-least one test must fail. While the tests run, ``numvae.kl_normal_std`` (and any name in
+(``numvae.kl_standard_normal``) every test must pass; run against each broken KL below, at
+least one test must fail. While the tests run, ``numvae.kl_standard_normal`` (and any name in
 the student's module bound to it) is the KL under test, so comparing with it proves
 nothing: the properties have to do the work.
 """
@@ -19,7 +19,7 @@ from ..compare import CheckFailure
 from . import CheckList
 
 CHECKS = CheckList()
-CORRECT = kl_module.kl_normal_std
+CORRECT = kl_module.kl_standard_normal
 
 
 def _broken(formula):
@@ -78,7 +78,7 @@ def _tests(student) -> list:
 
 @contextlib.contextmanager
 def _kl_replaced(student, kl):
-    """numvae.kl_normal_std, and the student's names bound to it, become ``kl`` for a while."""
+    """numvae.kl_standard_normal, and the student's names bound to it, become ``kl`` for a while."""
     import numvae
     targets = [numvae, kl_module] + [student]
     saved = []
@@ -112,7 +112,7 @@ def _run_suite(student, label: str, kl):
 def _describe_failure(name: str, err: BaseException) -> str:
     if isinstance(err, NotImplementedError):
         return f"not implemented yet: {name} raised NotImplementedError({str(err)!r})"
-    lines = [f"{name} failed on the correct KL (numvae.kl_normal_std): {type(err).__name__}: "
+    lines = [f"{name} failed on the correct KL (numvae.kl_standard_normal): {type(err).__name__}: "
              + (str(err).strip().splitlines() or [""])[0]]
     if isinstance(err, TypeError) and "kl" in str(err):
         lines.append("  hint: each test takes the KL under test as its argument kl: def test_x(kl, ...)")

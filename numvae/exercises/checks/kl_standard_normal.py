@@ -1,6 +1,6 @@
 """Checks for exercise 5: KL(N(mu, diag sigma^2) || N(0, I)) and its gradients.
 
-References: ``numvae.kl_normal_std`` and ``numvae.kl_normal_std_grad``.
+References: ``numvae.kl_standard_normal`` and ``numvae.kl_standard_normal_grad``.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...gradcheck import numerical_gradient
-from ...kl import kl_normal_std, kl_normal_std_grad
+from ...kl import kl_standard_normal, kl_standard_normal_grad
 from ..compare import assert_close, call, need, unpack
 from . import CheckList
 
@@ -30,7 +30,7 @@ def _student_grads(student, mu, logvar):
 @CHECKS("kl_standard_normal: 1/2 sum_j (mu^2 + exp(logvar) - logvar - 1)")
 def kl_value(student, rng):
     mu, logvar = _inputs(rng)
-    expected = kl_normal_std(mu, logvar)
+    expected = kl_standard_normal(mu, logvar)
     assert_close(
         "kl_standard_normal(mu, logvar)", call(need(student, "kl_standard_normal"), mu, logvar), expected,
         mistakes={
@@ -39,7 +39,7 @@ def kl_value(student, rng):
             "their sum": expected / K,
             "the factor 1/2 is missing": 2 * expected,
             "logvar was read as ln sigma: logvar = ln sigma^2, so sigma^2 = exp(logvar)":
-                kl_normal_std(mu, 2 * logvar),
+                kl_standard_normal(mu, 2 * logvar),
         },
         shape_hint="one value per example: sum over the latent dimensions only (axis=1)")
 
@@ -55,7 +55,7 @@ def kl_zero(student, rng):
 def kl_dmu(student, rng):
     mu, logvar = _inputs(rng)
     dmu, _ = _student_grads(student, mu, logvar)
-    expected = kl_normal_std_grad(mu, logvar)[0]
+    expected = kl_standard_normal_grad(mu, logvar)[0]
     assert_close("dmu (gradient with respect to mu)", dmu, expected,
                  mistakes={"the sign is flipped: the KL grows as mu moves away from 0, so dKL/dmu = +mu":
                            -expected,
@@ -66,7 +66,7 @@ def kl_dmu(student, rng):
 def kl_dlogvar(student, rng):
     mu, logvar = _inputs(rng)
     _, dlogvar = _student_grads(student, mu, logvar)
-    expected = kl_normal_std_grad(mu, logvar)[1]
+    expected = kl_standard_normal_grad(mu, logvar)[1]
     assert_close("dlogvar (gradient with respect to logvar)", dlogvar, expected,
                  mistakes={"the sign is flipped: dKL/dlogvar = +(exp(logvar) - 1) / 2, positive when "
                            "sigma > 1": -expected,

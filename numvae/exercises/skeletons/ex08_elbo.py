@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
-import numvae as nv  # noqa: F401  (nv.linear_forward, nv.relu_backward, nv.kl_normal_std, ...)
+import numvae as nv  # noqa: F401  (nv.linear_forward, nv.relu_backward, nv.kl_standard_normal, ...)
 
 
 def negative_elbo_and_grads(params: dict[str, np.ndarray], x: np.ndarray, eps: np.ndarray):
@@ -49,7 +49,7 @@ def negative_elbo_and_grads(params: dict[str, np.ndarray], x: np.ndarray, eps: n
 
     Useful: nv.linear_forward / nv.linear_backward, nv.relu_forward / nv.relu_backward,
     nv.reparameterize / nv.reparameterize_backward, nv.bernoulli_log_prob (= -BCE) and
-    nv.bernoulli_log_prob_grad, nv.kl_normal_std and nv.kl_normal_std_grad (the last two
+    nv.bernoulli_log_prob_grad, nv.kl_standard_normal and nv.kl_standard_normal_grad (the last two
     accept dout, the weight of each example).
     """
     raise NotImplementedError("exercise 8 (elbo): implement negative_elbo_and_grads")

@@ -14,7 +14,7 @@ Each test takes the KL under test as its first argument ``kl``, a function
 
 The grader runs your tests against the correct KL, where every test must pass, and
 against several broken KLs (the classic mistakes), where at least one must fail. While
-your tests run, numvae.kl_normal_std *is* the KL under test, so comparing with it catches
+your tests run, numvae.kl_standard_normal *is* the KL under test, so comparing with it catches
 nothing: find properties. Ideas: what sign must a KL have? When is it exactly 0? What
 happens to the KL of independent dimensions (more columns)? Can you work one value out
 by hand? Does it agree with the general formula, numvae.kl_mvn, for a diagonal

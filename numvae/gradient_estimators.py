@@ -26,8 +26,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._checks import as_float_array, check_finite, check_ndim
 from .likelihoods import gaussian_log_prob_grad
+from .plumbing.checks import as_float_array, check_finite, check_ndim
 from .reparameterization import reparameterize, reparameterize_backward
 
 

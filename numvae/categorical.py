@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array, check_finite, check_ndim, check_positive_int
+from .plumbing.checks import as_float_array, check_finite, check_generator, check_ndim, check_positive_int
 
 
 def _check_logits(logits) -> np.ndarray:
@@ -105,8 +105,7 @@ def sample_categorical(probs: np.ndarray, n: int, rng: np.random.Generator) -> n
     """n group indices drawn independently with P(k) = probs[k].  -> (n,) int64."""
     probs = _check_probabilities("probs", probs)
     n = check_positive_int("n", n)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    check_generator("rng", rng)
     return rng.choice(probs.size, size=n, p=probs).astype(np.int64)
 
 

@@ -27,12 +27,12 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from ._atomic import atomic_write_text
-from .autoencoder import Autoencoder
+from ..autoencoder import Autoencoder
+from ..model_config import ModelConfig
+from ..optim import SGD, Adam
+from ..vae import VAE
+from .atomic import atomic_write_text
 from .checkpoint import Checkpoint, load_checkpoint
-from .model import ModelConfig
-from .optim import SGD, Adam
-from .vae import VAE
 
 CONFIG = "config.json"
 METRICS = "metrics.csv"

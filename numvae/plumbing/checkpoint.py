@@ -31,8 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ._atomic import atomic_write
-from .params import ParamDict
+from ..params import ParamDict, parameter_mismatches
+from .atomic import atomic_write
+from .checks import check_generator
 
 FORMAT = "numvae-checkpoint"
 FORMAT_VERSION = 1
@@ -65,15 +66,6 @@ class Checkpoint:
             raise ValueError(f"{source} does not match the model: " + "; ".join(problems))
 
 
-def parameter_mismatches(found: Mapping[str, tuple], expected: Mapping[str, tuple]) -> list[str]:
-    """Human-readable differences between two {name: shape} maps (empty when equal)."""
-    problems = [f"missing {n} (expected shape {tuple(s)})" for n, s in expected.items() if n not in found]
-    problems += [f"unexpected {n} (shape {tuple(s)})" for n, s in found.items() if n not in expected]
-    problems += [f"{n} has shape {tuple(found[n])}, expected {tuple(s)}"
-                 for n, s in expected.items() if n in found and tuple(found[n]) != tuple(s)]
-    return problems
-
-
 def _plain(value):
     """JSON for NumPy scalars in a config or history (np.float32 has no JSON form of its own)."""
     if isinstance(value, np.generic):
@@ -86,8 +78,7 @@ def save_checkpoint(path: str | os.PathLike, checkpoint: Checkpoint) -> Path:
     c = checkpoint
     if not isinstance(c.params, ParamDict):
         raise TypeError(f"params must be a ParamDict, got {type(c.params).__name__}")
-    if not isinstance(c.rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(c.rng).__name__}")
+    check_generator("rng", c.rng)
     if isinstance(c.epoch, bool) or not isinstance(c.epoch, (int, np.integer)) or c.epoch < 0:
         raise ValueError(f"epoch must be an integer >= 0, got {c.epoch!r}")
     arrays = {k: v for k, v in c.opt_state.items() if isinstance(v, np.ndarray)}

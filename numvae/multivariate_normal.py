@@ -17,9 +17,9 @@ import math
 import numpy as np
 from scipy.linalg import solve_triangular
 
-from ._checks import as_float_array, check_finite, check_positive_int
+from .plumbing.checks import as_float_array, check_finite, check_generator, check_positive_int
 
-LOG_2PI = math.log(2 * math.pi)
+LOG_2PI = math.log(2 * math.pi)  # the constant of every Gaussian log-density here
 
 
 def cholesky(name: str, cov) -> np.ndarray:
@@ -75,8 +75,7 @@ def mvn_sample(mean: np.ndarray, cov: np.ndarray, n: int, rng: np.random.Generat
     Shapes: mean (k,), cov (k, k).
     """
     n = check_positive_int("n", n)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    check_generator("rng", rng)
     mean = as_float_array("mean", mean)
     check_finite("mean", mean)
     if mean.ndim != 1:

@@ -91,3 +91,14 @@ def check_probability_targets(name: str, x: np.ndarray) -> None:
             f"{name} must lie in [0, 1] for a Bernoulli likelihood, "
             f"got values in [{x.min():.4g}, {x.max():.4g}]"
         )
+
+
+def check_generator(name: str, rng) -> np.random.Generator:
+    """Return ``rng`` unchanged, or raise TypeError unless it is a numpy.random.Generator.
+
+    numvae draws every random number from an explicit Generator, so that a seed
+    reproduces a run bit for bit; the legacy global state (np.random.seed) is refused.
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"{name} must be a numpy.random.Generator, got {type(rng).__name__}")
+    return rng

@@ -24,7 +24,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ._atomic import atomic_write  # noqa: E402
+from .atomic import atomic_write  # noqa: E402
 
 DPI = 100
 MARGIN = 6  # px around a grid
