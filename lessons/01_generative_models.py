@@ -16,7 +16,7 @@ maximum likelihood to 1000 images drawn from p_data. The lesson shows that
 
 Shows: p_model fitted to p_data over the seed's groups by maximum likelihood;
        KL(p_data || p_model) shrinking.
-Run:  python lessons/01_generative_models.py        (about 2 s)
+Run:  python lessons/01_generative_models.py        (about 3 s)
 Writes lessons/output/01_histograms.png: p_data, p_model before and after fitting and a
 histogram of model samples; and the KL against the step.
 """

@@ -16,7 +16,7 @@ the comparison on a trained VAE, whose encoder is the proposal.
 
 Shows: p(x) = integral p(z) p(x|z) dz: naive Monte Carlo from p(z) against importance
        sampling from q(z|x), same mean, variances measured.
-Run:  python lessons/03_latent_variable_models.py     (about 3 s)
+Run:  python lessons/03_latent_variable_models.py     (about 8 s)
 Writes lessons/output/03_weights.png: where the prior's and the proposal's codes fall
 against the true posterior, and how the importance weights spread.
 """

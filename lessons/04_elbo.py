@@ -17,7 +17,7 @@ onto the true posterior; and shows that maximising the ELBO over q is minimising
 
 Shows: log p(x) = ELBO + KL(q || p(z|x)) to 1e-15 on a linear-Gaussian model; the gap
        closing as q reaches the posterior.
-Run:  python lessons/04_elbo.py        (about 2 s)
+Run:  python lessons/04_elbo.py        (about 4 s)
 Writes lessons/output/04_elbo_gap.png: q against the true posterior, and ELBO, KL and
 log p(x) as q moves onto the posterior.
 """

@@ -18,7 +18,7 @@ when equal, not symmetric, additive over independent dimensions, unchanged by a 
 coordinates) and checks every gradient the VAE uses against finite differences.
 
 Shows: the Gaussian KL closed forms against Monte Carlo, their properties, their gradients.
-Run:  python lessons/05_kl_divergence.py      (about 2 s)
+Run:  python lessons/05_kl_divergence.py      (about 3 s)
 Writes lessons/output/05_kl.png: Monte Carlo estimates converging to the closed forms, and
 the regulariser KL(N(mu, sigma^2) || N(0, 1)) over (mu, ln sigma).
 """

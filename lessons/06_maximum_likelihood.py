@@ -16,7 +16,7 @@ gradients are "prediction minus target"; and what the seed's cross-entropy does 
 pixels, which are not 0 or 1.
 
 Shows: Gaussian sigma = 1 is MSE, Bernoulli is cross-entropy, constants included.
-Run:  python lessons/06_maximum_likelihood.py     (about 2 s)
+Run:  python lessons/06_maximum_likelihood.py     (about 5 s)
 Writes lessons/output/06_likelihoods.png: -log N(y | mu, 1) against the squared error, and
 -log Bernoulli(y | p) for y = 1, 0 and a grey 0.3.
 """

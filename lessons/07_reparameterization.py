@@ -14,7 +14,7 @@ growing with the latent dimension, and repeats the comparison on a VAE-like obje
 the log-likelihood of a digit under a linear decoder.
 
 Shows: z = mu + sigma * eps against REINFORCE: both unbiased, variances measured.
-Run:  python lessons/07_reparameterization.py     (about 2 s)
+Run:  python lessons/07_reparameterization.py     (about 6 s)
 Writes lessons/output/07_estimators.png: the per-sample gradient estimates of both
 estimators around the exact gradient.
 """

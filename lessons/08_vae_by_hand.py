@@ -19,7 +19,7 @@ the ReLU head's price shows up as units that receive no gradient at all.
 
 Shows: one mini-batch forward and backward by hand, every gradient checked; the two
        variance heads side by side.
-Run:  python lessons/08_vae_by_hand.py        (about 4 s)
+Run:  python lessons/08_vae_by_hand.py        (about 10 s)
 Writes lessons/output/08_heads.png: the encoder's sigma under each head after training,
 and each head's test -ELBO per epoch.
 """

@@ -15,7 +15,7 @@ codes decode to similar images).
 
 Shows: the seed's 2-D VAE: test codes by class, the 21x21 grid over z1 in [-10, 5],
        z2 in [-5, 5].
-Run:  python lessons/09_latent_space.py            (about 3 s, 8x8 digits)
+Run:  python lessons/09_latent_space.py            (about 8 s, 8x8 digits)
       python lessons/09_latent_space.py --full     (MNIST, a few minutes)
 Writes lessons/output/09_latent_scatter.png (codes by class), 09_manifold.png (the seed's
 21 x 21 grid), 09_manifold_prior.png (the grid through the inverse Gaussian CDF, covering

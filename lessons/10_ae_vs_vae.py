@@ -19,7 +19,7 @@ The lesson measures the difference three ways, for a 2-D and an 8-D latent:
 
 Shows: the same network with and without the KL term; random z decoded by each, the
        difference measured.
-Run:  python lessons/10_ae_vs_vae.py       (about 6 s)
+Run:  python lessons/10_ae_vs_vae.py       (about 13 s)
 Writes lessons/output/10_codes.png (2-D codes of both models against N(0, I)),
 10_samples_k2.png and 10_samples_k8.png (random z decoded: autoencoder top, VAE bottom).
 """

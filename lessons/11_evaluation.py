@@ -21,7 +21,7 @@ encoding anything is not worth its KL).
 
 Shows: the ELBO against the importance-weighted L_k as k grows; posterior collapse under
        beta, warm-up and the likelihood.
-Run:  python lessons/11_evaluation.py       (about 10 s)
+Run:  python lessons/11_evaluation.py       (about 16 s)
 Writes lessons/output/11_iwae.png (L_k against k, with the ELBO) and 11_collapse.png (KL per
 latent dimension for each setting, and the test KL per epoch with and without warm-up).
 """

@@ -30,7 +30,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = sorted(p.name for p in (ROOT / "lessons").glob("[0-9][0-9]_*.py"))
 THREADS = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
-# A lesson aims at well under 15 s; this only catches a pathological slowdown on a busy machine.
+# The lessons take 3 to 16 s each on one core; this only catches a pathological slowdown.
 TIME_LIMIT = 120
 MAX_COLUMNS = 100
 MAIN_LINES = 30  # main() is a short list of named steps
