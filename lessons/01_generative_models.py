@@ -198,7 +198,7 @@ def draw_figure(fit_result: dict, freq: np.ndarray, out) -> None:
     probs, kl_hat, kl_data = fit_result["probs"], fit_result["kl_hat"], fit_result["kl_data"]
     fig, (ax_bars, ax_kl) = plt.subplots(1, 2, figsize=(13, 4.2))
     width = 0.2
-    pos = np.arange(len(GROUPS))
+    pos = np.arange(len(GROUPS))  # (4,) one slot per group
     bars = (("p_data", P_DATA), ("p_model before", probs[0]), ("p_model after", probs[-1]),
             ("samples of p_model", freq))
     for i, (label, values) in enumerate(bars):

@@ -129,10 +129,11 @@ def check_gradient(model, params, test, rng: np.random.Generator, check) -> None
     params64 = params.astype(np.float64)
     _, grads = model.loss_and_grads(params64, sub)
     grads_b = grads["b"].copy()  # (D,)
-    numeric_b = nv.numerical_gradient(lambda b: model.loss(params64, sub).loss, params64["b"])
+    numeric_b = nv.numerical_gradient(lambda b: model.loss(params64, sub).loss,
+                                      params64["b"])  # (D,)
     # W has d^2 entries; checking a random 200 of them keeps this fast on MNIST too
     rows, cols = np.nonzero(model.mask(np.float64))  # the unmasked entries, (D(D-1)/2,) each
-    pick = rng.choice(rows.size, size=min(200, rows.size), replace=False)
+    pick = rng.choice(rows.size, size=min(200, rows.size), replace=False)  # (200,)
     numeric_w = []
     for j, i in zip(rows[pick], cols[pick], strict=True):
         w = params64["W"][j:j + 1, i]  # a one-element view, perturbed in place

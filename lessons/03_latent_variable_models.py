@@ -217,10 +217,11 @@ def check_on_vae(rng: np.random.Generator, check) -> None:
 def draw_figure(linear: dict, out) -> None:
     lg, x = linear["lg"], linear["x"]
     fig, (ax_z, ax_w) = plt.subplots(1, 2, figsize=(12, 4.6))
-    grid = np.linspace(-3.5, 3.5, 200)
+    grid = np.linspace(-3.5, 3.5, 200)  # (200,)
     g1, g2 = np.meshgrid(grid, grid)  # (200, 200) each
     zz = np.column_stack([g1.ravel(), g2.ravel()])  # (40000, 2)
-    log_post = lg.log_posterior(zz, np.broadcast_to(x, (zz.shape[0], 8))).reshape(g1.shape)
+    xs = np.broadcast_to(x, (zz.shape[0], 8))  # (40000, 8)
+    log_post = lg.log_posterior(zz, xs).reshape(g1.shape)  # (200, 200)
     ax_z.contour(g1, g2, np.exp(log_post), levels=6, colors="k", linewidths=0.8)
     ax_z.scatter(*linear["z_prior"][:300].T, s=5, alpha=0.5, label="z ~ p(z) (naive)")
     ax_z.scatter(*linear["z_q"][:300].T, s=5, alpha=0.5, label="z ~ q(z|x) (importance)")

@@ -128,8 +128,8 @@ def check_general_formula(rng: np.random.Generator, check) -> dict:
     s0, s1 = random_spd(rng, 3), random_spd(rng, 3)  # (3, 3) each
     kl_full = float(nv.kl_mvn(m0, s0, m1, s1))
     z = nv.mvn_sample(m0, s0, N_MC, rng)  # (N_MC, 3)
-    running = monte_carlo(nv.mvn_log_prob(z, m0, s0) - nv.mvn_log_prob(z, m1, s1), kl_full, check,
-                          "full covariances")
+    log_ratio = nv.mvn_log_prob(z, m0, s0) - nv.mvn_log_prob(z, m1, s1)  # (N_MC,)
+    running = monte_carlo(log_ratio, kl_full, check, "full covariances")
     return {"m0": m0, "s0": s0, "m1": m1, "s1": s1, "kl": kl_full, "running": running}
 
 

@@ -238,7 +238,7 @@ def draw_figure(grey: np.ndarray, out) -> None:
     ax_g.legend()
     p_grid = grey[1:-1, None]  # (199, 1)
     for target in (1.0, 0.0, 0.3):
-        nll = -nv.bernoulli_log_prob(np.full_like(p_grid, target), special.logit(p_grid))
+        nll = -nv.bernoulli_log_prob(np.full_like(p_grid, target), special.logit(p_grid))  # (199,)
         ax_b.plot(p_grid, nll, label=f"y = {target}")
     ax_b.set_ylim(0, 5)
     ax_b.set_xlabel("p   (the model's probability that the pixel is on)")
