@@ -10,24 +10,41 @@ Each lesson prints its claims as lines
     check: ok      <the claim, with the numbers that prove it>
     check: FAILED  <the claim, with the numbers that refute it>
 
-and exits with status 1 when any check failed, so ``tests/test_lessons.py`` (and a
-student) can tell at a glance whether the lesson's argument still holds.
+and ends with ``_common.run(main)``, which behaves as the place it runs in expects:
+
+* from a shell (``python lessons/NN_topic.py --seed 1``): the options are parsed strictly
+  and the process exits with status 1 when any check failed, so ``tests/test_lessons.py``
+  (and a student) can tell at a glance whether the lesson's argument still holds;
+* in a Jupyter kernel (the lesson is a percent-format script: ``# %%`` code cells and
+  ``# %% [markdown]`` cells, so jupytext opens it as a notebook): the kernel's own command
+  line (``-f kernel-*.json``) is ignored and the defaults are used, every figure is shown
+  below the cell as well as written to its file, and the last cell reports the tally
+  without stopping the kernel, or raises ``LessonFailed`` when a check failed, so that a
+  notebook run fails visibly. ``%run lessons/NN_topic.py --seed 1`` honours the options.
+
+A lesson's header, its module docstring, is machine-readable; ``lesson_info`` reads it
+without running the lesson::
+
+    Lesson NN: <title>.                                   the first line
+    Shows: <what the lesson shows, one line>
+    Run:  python lessons/NN_topic.py    (about N s, ...)
+    Writes lessons/output/NN_name.png ...                 every figure, by file name
 """
 
-from __future__ import annotations
-
 import argparse
+import ast
 import importlib.util
 import os
+import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")  # lessons write figures to files and never open a window
+matplotlib.use("Agg")  # figures go to files; a notebook shows the written file (see announce)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 if importlib.util.find_spec("numvae") is None:
@@ -36,23 +53,40 @@ if importlib.util.find_spec("numvae") is None:
 DEFAULT_OUT = Path(__file__).resolve().parent / "output"
 
 
-def parse_args(doc: str, argv: list[str] | None = None, full_help: str | None = None) -> argparse.Namespace:
+class LessonFailed(AssertionError):
+    """Raised in a notebook kernel, instead of exiting, when a lesson's check failed."""
+
+
+def in_notebook() -> bool:
+    """True when running inside a Jupyter kernel (ipykernel imported), not from a shell."""
+    return "ipykernel" in sys.modules
+
+
+def parse_args(doc: str, argv: list[str] | None = None,
+               full_help: str | None = None) -> argparse.Namespace:
     """Options every lesson shares: --seed, --out and (when ``full_help`` is given) --full.
 
     ``doc`` is the lesson's module docstring: its first paragraph becomes the help text.
+    ``argv`` defaults to the command line; in a notebook kernel, whose command line is
+    the kernel's own, options this parser does not know are ignored (the defaults stay).
     """
     script = Path(sys.argv[0]).name
-    summary = doc.strip().split("\n\n")[0]
-    epilog = f"examples:\n  python lessons/{script}\n  python lessons/{script} --seed 1 --out /tmp/figs"
+    summary = (doc or "").strip().split("\n\n")[0]
+    epilog = (f"examples:\n  python lessons/{script}\n"
+              f"  python lessons/{script} --seed 1 --out /tmp/figs")
     if full_help:
         epilog += f"\n  python lessons/{script} --full"
-    parser = argparse.ArgumentParser(prog=f"python lessons/{script}", description=summary, epilog=epilog,
+    parser = argparse.ArgumentParser(prog=f"python lessons/{script}", description=summary,
+                                     epilog=epilog,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seed", type=int, default=0, help="seed of the lesson's Generator (default 0)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the lesson's Generator (default 0)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help="folder for the figures (default lessons/output/)")
     if full_help:
         parser.add_argument("--full", action="store_true", help=full_help)
+    if argv is None and in_notebook():
+        return parser.parse_known_args(sys.argv[1:])[0]
     return parser.parse_args(argv)
 
 
@@ -82,6 +116,19 @@ class Checks:
         return 0
 
 
+def run(main: Callable[[], int]) -> None:
+    """Run a lesson's ``main()`` and end the way the caller expects.
+
+    From a shell: exit with main's status (1 when a check failed). In a notebook kernel:
+    return, so the kernel lives on, or raise ``LessonFailed`` when a check failed.
+    """
+    status = main()
+    if not in_notebook():
+        sys.exit(status)
+    if status:
+        raise LessonFailed("a check failed: see the 'check: FAILED' lines above")
+
+
 def section(title: str) -> None:
     print(f"\n== {title} ==")
 
@@ -100,8 +147,15 @@ def save_figure(fig, path: Path) -> Path:
 
 
 def announce(path: Path) -> Path:
-    """Print the 'figure:' line the README and the lesson test look for."""
+    """Print the 'figure:' line the README and the lesson test look for.
+
+    In a notebook kernel the written file is also shown below the cell.
+    """
     print(f"figure: {path}")
+    if in_notebook():
+        from IPython.display import Image, display
+
+        display(Image(filename=str(path)))
     return Path(path)
 
 
@@ -115,12 +169,12 @@ def load_data(full: bool, binarize: str | None = None):
 
     if full:
         try:
-            return nv.load_dataset("mnist", "train", binarize=binarize), nv.load_dataset(
-                "mnist", "test", binarize=binarize)
+            return (nv.load_dataset("mnist", "train", binarize=binarize),
+                    nv.load_dataset("mnist", "test", binarize=binarize))
         except (OSError, ValueError) as err:
             print(f"note: MNIST is not available ({err}); falling back to the 8x8 digits")
-    return nv.load_dataset("digits", "train", binarize=binarize), nv.load_dataset(
-        "digits", "test", binarize=binarize)
+    return (nv.load_dataset("digits", "train", binarize=binarize),
+            nv.load_dataset("digits", "test", binarize=binarize))
 
 
 @contextmanager
@@ -132,3 +186,23 @@ def stopwatch() -> Iterator[list]:
         yield out
     finally:
         out[0] = time.perf_counter() - start
+
+
+def lesson_info(path: Path) -> dict:
+    """What a lesson's header says, read without running it.
+
+    Returns {"number": 5, "name": "05_kl_divergence", "title": ..., "shows": ...,
+    "seconds": 2.0, "figures": ["05_kl.png"]}; raises ValueError naming the missing part.
+    """
+    path = Path(path)
+    doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+    first = re.match(r"Lesson (\d\d): (.+)", doc)
+    shows = re.search(r"^Shows: +(.+(?:\n {2,}\S.*)*)", doc, re.M)
+    seconds = re.search(r"^Run: .*\(about (\d+(?:\.\d+)?) s\b", doc, re.M)
+    for part, found in (("'Lesson NN: title' first line", first), ("'Shows:' line", shows),
+                        ("'Run: ... (about N s)' line", seconds)):
+        if not found:
+            raise ValueError(f"{path.name}: the header has no {part}")
+    return {"number": int(first[1]), "name": path.stem, "title": first[2].rstrip("."),
+            "shows": " ".join(shows[1].split()), "seconds": float(seconds[1]),
+            "figures": sorted(set(re.findall(r"\b\d\d_\w+\.png\b", doc)))}
