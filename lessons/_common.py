@@ -34,7 +34,6 @@ without running the lesson::
 import argparse
 import ast
 import importlib.util
-import os
 import re
 import sys
 import time
@@ -134,15 +133,15 @@ def section(title: str) -> None:
 
 
 def save_figure(fig, path: Path) -> Path:
-    """Write a matplotlib figure atomically (temporary file, then rename) and announce it."""
+    """Write a matplotlib figure atomically (numvae's own atomic_write) and announce it."""
     import matplotlib.pyplot as plt
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    os.replace(tmp, path)
+    from numvae.plumbing.atomic import atomic_write
+
+    try:
+        atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=100, bbox_inches="tight"))
+    finally:
+        plt.close(fig)
     return announce(path)
 
 
