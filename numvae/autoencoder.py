@@ -14,19 +14,16 @@ from __future__ import annotations
 import numpy as np
 
 from .layers import linear_backward, linear_forward, sigmoid
-from .mlp import linear_shapes, mlp_backward, mlp_forward, mlp_shapes
-from .model_config import ModelConfig
+from .likelihoods import log_likelihood, log_likelihood_grad
+from .mlp import init_params, linear_shapes, mlp_backward, mlp_forward, mlp_shapes
+from .model_config import ModelConfig, check_data, check_labels
 from .params import ParamDict, check_params
 from .plumbing.checks import as_matrix, check_generator, check_positive_int
 from .train import LossParts
 from .vae import (
-    check_data,
     decoder_backward,
     decoder_forward,
     decoder_shapes,
-    init_params,
-    log_likelihood,
-    log_likelihood_grad,
 )
 
 
@@ -36,6 +33,10 @@ class Autoencoder:
     def __init__(self, config: ModelConfig):
         if not isinstance(config, ModelConfig):
             raise TypeError(f"config must be a ModelConfig, got {type(config).__name__}")
+        plain = {"classes": 0, "prior": "standard", "objective": "elbo"}
+        chosen = {name: getattr(config, name) for name in plain if getattr(config, name) != plain[name]}
+        if chosen:
+            raise ValueError(f"the plain autoencoder has no label, prior or objective, got {chosen}")
         self.config = config
 
     def param_shapes(self) -> dict[str, tuple[int, ...]]:
@@ -52,8 +53,10 @@ class Autoencoder:
         """Raise ValueError naming every missing, unexpected or misshapen parameter."""
         check_params(params, self.param_shapes())
 
-    def check_data(self, x) -> np.ndarray:
-        return check_data(x, self.config)
+    def check_data(self, x, y=None):
+        """(x (N, D) float, None): the autoencoder reads no label."""
+        x = check_data(x, self.config)
+        return x, check_labels(y, x.shape[0], self.config)
 
     def encode_forward(self, params, x: np.ndarray):
         """The code z = MLP_enc(x) W_z + b_z.  x (N, D) -> (z (N, K), cache)."""
@@ -71,7 +74,7 @@ class Autoencoder:
 
     def encode(self, params, x):
         """The code z = encoder(x). Shapes: (N, D) -> (N, K)."""
-        return self.encode_forward(params, self.check_data(x))[0]
+        return self.encode_forward(params, self.check_data(x)[0])[0]
 
     def decode(self, params, z: np.ndarray) -> np.ndarray:
         """Mean image sigmoid(logits) in [0, 1]. Shapes: z (N, K) -> (N, D)."""
@@ -88,20 +91,20 @@ class Autoencoder:
         z = check_generator("rng", rng).standard_normal((n, self.config.latent), dtype=params.flat.dtype)
         return self.decode(params, z)
 
-    def loss(self, params, x, *, eps=None, rng=None, beta: float = 1.0) -> LossParts:
+    def loss(self, params, x, *, y=None, eps=None, rng=None, beta: float = 1.0) -> LossParts:
         """Reconstruction loss (forward only)."""
-        x = self.check_data(x)
+        x, _ = self.check_data(x, y)
         z, _ = self.encode_forward(params, x)
         recon = -float(np.mean(log_likelihood(x, decoder_forward(params, z, self.config)[0], self.config)))
         return LossParts(recon, recon, 0.0)
 
-    def loss_and_grads(self, params, x, *, eps=None, rng=None, beta: float = 1.0, out=None):
+    def loss_and_grads(self, params, x, *, y=None, eps=None, rng=None, beta: float = 1.0, out=None):
         """Reconstruction loss mean_n -log p(x_n|z_n) and its gradients.
 
         ``eps``, ``rng`` and ``beta`` are accepted (and unused) so that the training loop
-        can drive an Autoencoder and a VAE alike; kl is reported as 0.
+        can drive an Autoencoder and a VAE alike; kl is reported as 0. ``y`` must be None.
         """
-        x = self.check_data(x)
+        x, _ = self.check_data(x, y)
         n, config = x.shape[0], self.config
         grads = params.zeros_like() if out is None else out
         z, enc_cache = self.encode_forward(params, x)  # (N, K)

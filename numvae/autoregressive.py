@@ -64,23 +64,25 @@ class LogisticAutoregressive:
         params["W"][...] = rng.uniform(-bound, bound, size=params["W"].shape) * self.mask
         return params
 
-    def check_data(self, x) -> np.ndarray:
-        """Return x as a float array (N, D) with values in [0, 1], or raise naming x."""
+    def check_data(self, x, y=None):
+        """(x as a float array (N, D) with values in [0, 1], None), or raise naming x or y."""
         x = as_matrix("x", x, self.input_dim, "features")
         check_probability_targets("x", x)
-        return x
+        if y is not None:
+            raise ValueError("y must be None: the autoregressive model reads no label")
+        return x, None
 
     def logits(self, params, x: np.ndarray) -> np.ndarray:
         """logit_i = b_i + sum_{j<i} x_j W_ji for every pixel at once.  (N, D) -> (N, D)."""
-        x = self.check_data(x)
+        x, _ = self.check_data(x)
         return x @ (params["W"] * self.mask) + params["b"]
 
     def log_prob(self, params, x: np.ndarray) -> np.ndarray:
         """Exact log p(x_n) = sum_i log p(x_ni | x_n,<i), summed over pixels.  (N, D) -> (N,)."""
-        x = self.check_data(x)
+        x, _ = self.check_data(x)
         return bernoulli_log_prob(x, self.logits(params, x))
 
-    def loss_and_grads(self, params, x, *, eps=None, rng=None, beta: float = 1.0, out=None):
+    def loss_and_grads(self, params, x, *, y=None, eps=None, rng=None, beta: float = 1.0, out=None):
         """Mean negative log-likelihood -1/N sum_n log p(x_n) and its gradients.
 
         With G = d loss / d logits = -(x - sigmoid(logits)) / N  (N, D):
@@ -89,7 +91,7 @@ class LogisticAutoregressive:
         ``eps``, ``rng`` and ``beta`` are accepted and unused, as in ``Autoencoder``.
         Returns (LossParts(loss, recon=loss, kl=0), grads).
         """
-        x = self.check_data(x)
+        x, _ = self.check_data(x, y)
         n = x.shape[0]
         grads = params.zeros_like() if out is None else out
         logits = self.logits(params, x)
@@ -100,8 +102,9 @@ class LogisticAutoregressive:
         np.sum(dlogits, axis=0, out=grads["b"])
         return LossParts(nll, nll, 0.0), grads
 
-    def loss(self, params, x, *, eps=None, rng=None, beta: float = 1.0) -> LossParts:
+    def loss(self, params, x, *, y=None, eps=None, rng=None, beta: float = 1.0) -> LossParts:
         """Mean negative log-likelihood (forward only)."""
+        self.check_data(x, y)
         nll = -float(np.mean(self.log_prob(params, x)))
         return LossParts(nll, nll, 0.0)
 

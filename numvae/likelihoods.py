@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layers import sigmoid, softplus
+from .layers import sigmoid, sigmoid_backward, sigmoid_forward, softplus
 from .multivariate_normal import LOG_2PI
 from .plumbing.checks import (
     as_float_array,
@@ -150,3 +150,27 @@ def _sum_to_shape(grad: np.ndarray, shape: tuple) -> np.ndarray:
     if stretched:
         grad = grad.sum(axis=stretched, keepdims=True)
     return grad.reshape(shape)
+
+
+# ----- the decoder's likelihood: its logits read as one of the two above -------------------
+def log_likelihood(x: np.ndarray, logits: np.ndarray, config) -> np.ndarray:
+    """log p(x | z) from a decoder's logits, summed over pixels.  (N, D) -> (N,).
+
+    The decoder's last layer gives one logit per pixel; ``config.likelihood`` says how a
+    model reads them (``config.output_logvar`` is the Gaussian's log-variance):
+
+    'bernoulli': p(x_d = 1 | z) = sigmoid(logit_d)                  (cross-entropy)
+    'gaussian':  x_d ~ N(sigmoid(logit_d), exp(output_logvar))      (squared error)
+    """
+    if config.likelihood == "bernoulli":
+        return bernoulli_log_prob(x, logits)
+    return gaussian_log_prob(x, sigmoid(logits), config.output_logvar)
+
+
+def log_likelihood_grad(x, logits, dout: np.ndarray, config) -> np.ndarray:
+    """d/dlogits of sum_n dout_n log p(x_n | z_n).  x, logits (N, D), dout (N,) -> (N, D)."""
+    if config.likelihood == "bernoulli":
+        return bernoulli_log_prob_grad(x, logits, dout)
+    mean, cache = sigmoid_forward(logits)  # the Gaussian's mean image
+    dmean, _ = gaussian_log_prob_grad(x, mean, config.output_logvar, dout)
+    return sigmoid_backward(dmean, cache)

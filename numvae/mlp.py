@@ -7,11 +7,13 @@ here are such stacks followed by a plain linear layer (no ReLU) for their output
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from .layers import linear_backward, linear_forward, relu_backward, relu_forward
+from .params import ParamDict
+from .plumbing.checks import check_generator
 
 
 def linear_shapes(name: str, fan_in: int, fan_out: int) -> dict[str, tuple[int, ...]]:
@@ -70,3 +72,11 @@ def init_uniform(params, rng: np.random.Generator) -> None:
             W[...] = rng.uniform(-bound, bound, size=W.shape)
             b = params[name[:-2] + ".b"]
             b[...] = rng.uniform(-bound, bound, size=b.shape)
+
+
+def init_params(shapes: Mapping[str, tuple[int, ...]], rng: np.random.Generator,
+                dtype=np.float32) -> ParamDict:
+    """A fresh ParamDict of ``shapes``, every W and b drawn by ``init_uniform`` (others 0)."""
+    params = ParamDict.zeros(shapes, dtype=dtype)
+    init_uniform(params, check_generator("rng", rng))
+    return params

@@ -1,4 +1,5 @@
-"""The choices that define an encoder-decoder model: sizes, likelihood, variance head.
+"""The choices that define an encoder-decoder model: sizes, likelihood, variance head,
+and the next chapter's three axes: conditioning on a label, the prior, the objective.
 
 ``ModelConfig`` is plain data: the VAE (``vae.py``) and the plain autoencoder
 (``autoencoder.py``) read it, a run folder stores it as JSON, and every value is checked
@@ -9,10 +10,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .plumbing.checks import check_positive_int
+import numpy as np
+
+from .plumbing.checks import as_matrix, check_finite, check_positive_int
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 VARIANCE_HEADS = ("logvar", "relu")
+PRIORS = ("standard", "mixture")
+OBJECTIVES = ("elbo", "iwae")
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,14 @@ class ModelConfig:
     variance_head: 'logvar' (logvar = h W + b, the common choice) or 'relu' (the seed's
     sigma = ReLU(h W + b) + sigma_floor); ignored by the plain autoencoder.
     output_logvar: log-variance of the Gaussian likelihood (0 means sigma = 1).
+
+    The next chapter's axes, each independent of the others:
+    classes: 0 for p(x|z); C > 0 for the conditional VAE, q(z|x, y) and p(x|z, y) with the
+    label y (one of C classes) one-hot and appended to the encoder's and decoder's inputs.
+    prior: 'standard' (N(0, I), the KL in closed form) or 'mixture' (a learned mixture of
+    ``components`` Gaussians, the KL estimated from the drawn z; see ``priors``).
+    objective: 'elbo', or 'iwae': the importance-weighted bound L_k with ``k`` draws per
+    example (Burda et al. 2015; k = 1 is the ELBO with the KL estimated from the draw).
     """
 
     input_dim: int
@@ -33,6 +46,11 @@ class ModelConfig:
     variance_head: str = "logvar"
     sigma_floor: float = 0.05
     output_logvar: float = 0.0
+    classes: int = 0
+    prior: str = "standard"
+    components: int = 0
+    objective: str = "elbo"
+    k: int = 1
 
     def __post_init__(self):
         check_positive_int("input_dim", self.input_dim)
@@ -49,8 +67,60 @@ class ModelConfig:
             )
         if not self.sigma_floor > 0:
             raise ValueError(f"sigma_floor must be positive, got {self.sigma_floor}")
+        if isinstance(self.classes, bool) or not isinstance(self.classes, int) or self.classes < 0:
+            raise ValueError(f"classes must be 0 (no label) or a positive number of classes, "
+                             f"got {self.classes!r}")
+        if self.prior not in PRIORS:
+            raise ValueError(f"prior must be one of {PRIORS}, got {self.prior!r}")
+        if self.prior == "standard" and self.components != 0:
+            raise ValueError(f"components is the mixture prior's; with prior='standard' it must be 0, "
+                             f"got {self.components!r}")
+        if self.prior != "standard":
+            check_positive_int("components", self.components)
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
+        check_positive_int("k", self.k)
+        if self.objective == "elbo" and self.k != 1:
+            raise ValueError(f"k is the number of draws of objective='iwae'; the ELBO uses one, "
+                             f"got k={self.k}")
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["hidden"] = list(self.hidden)
         return d
+
+
+# ----- the data a model reads -----------------------------------------------------------------
+def check_data(x, config: ModelConfig) -> np.ndarray:
+    """x as a float array of shape (N, input_dim), finite, or a ValueError naming x."""
+    x = as_matrix("x", x, config.input_dim, "features")
+    check_finite("x", x)
+    return x
+
+
+def check_labels(y, n: int, config: ModelConfig) -> np.ndarray | None:
+    """y as int64 labels (n,) in [0, classes) for a conditional model, None for the others."""
+    if config.classes == 0:
+        if y is not None:
+            raise ValueError("y must be None: this model is not conditional (classes=0)")
+        return None
+    if y is None:
+        raise ValueError(f"y (the labels) is required: this model is conditional (classes={config.classes})")
+    labels = np.asarray(y)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"y must hold integer class labels, got dtype {labels.dtype}")
+    if labels.shape != (n,):
+        raise ValueError(f"y must have shape ({n},), one label per example, got shape {labels.shape}")
+    if n and (labels.min() < 0 or labels.max() >= config.classes):
+        raise ValueError(f"y must lie in [0, {config.classes - 1}] for {config.classes} classes, "
+                         f"got values in [{labels.min()}, {labels.max()}]")
+    return labels.astype(np.int64, copy=False)
+
+
+def with_label(inputs: np.ndarray, y: np.ndarray | None, classes: int) -> np.ndarray:
+    """The conditional VAE's input: [inputs, one_hot(y)].  (N, M) -> (N, M + C); unchanged if y is None."""
+    if y is None:
+        return inputs
+    one_hot = np.zeros((inputs.shape[0], classes), dtype=inputs.dtype)  # (N, C)
+    one_hot[np.arange(inputs.shape[0]), y] = 1
+    return np.concatenate([inputs, one_hot], axis=1)

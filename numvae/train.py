@@ -50,19 +50,24 @@ def _batch(x, idx, binarize, rng):
     return binarize_dynamic(xb, rng) if binarize == "dynamic" else xb
 
 
+def _labels(y, idx):
+    """The batch's labels for a conditional model, and no keyword at all for the others."""
+    return {} if y is None else {"y": y[idx]}
+
+
 def evaluate(model, params, x: np.ndarray, rng: np.random.Generator, batch_size: int = 1000,
-             binarize: str | None = None) -> dict[str, float]:
-    """Test -ELBO of ``x`` (N, D) with one z ~ q(z|x) per image, batched.
+             binarize: str | None = None, y: np.ndarray | None = None) -> dict[str, float]:
+    """Test -ELBO of ``x`` (N, D) with one z ~ q(z|x) per image (k with objective='iwae'), batched.
 
     Returns {'loss', 'recon', 'kl'}, each averaged over the N images (beta = 1: the
-    true -ELBO, whatever weight training used).
+    true -ELBO, whatever weight training used). ``y`` (N,): a conditional model's labels.
     """
     check_positive_int("batch_size", batch_size)
     x = x.astype(params.flat.dtype, copy=False)
     totals = np.zeros(2)
     for start in range(0, x.shape[0], batch_size):
         idx = np.arange(start, min(start + batch_size, x.shape[0]))
-        parts = model.loss(params, _batch(x, idx, binarize, rng), rng=rng)
+        parts = model.loss(params, _batch(x, idx, binarize, rng), rng=rng, **_labels(y, idx))
         totals += len(idx) * np.array([parts.recon, parts.kl])
     recon, kl = totals / x.shape[0]
     return {"loss": recon + kl, "recon": recon, "kl": kl}
@@ -70,11 +75,14 @@ def evaluate(model, params, x: np.ndarray, rng: np.random.Generator, batch_size:
 
 def train_epoch(model, params, x, optimizer, opt_state: dict, rng: np.random.Generator, *,
                 batch_size: int = 128, beta: float = 1.0, binarize: str | None = None,
-                grads=None, progress: bool = False, desc: str = "") -> dict[str, float]:
-    """One pass over ``x`` (N, D) in shuffled mini-batches; updates params in place.
+                grads=None, progress: bool = False, desc: str = "",
+                y: np.ndarray | None = None) -> dict[str, float]:
+    """One pass over ``x`` (N, D) (and labels ``y`` (N,)) in shuffled mini-batches;
+    updates params in place.
 
     Returns the epoch's averages {'loss', 'recon', 'kl'} of the true -ELBO (beta = 1)
-    over the batches, as the parameters were when each batch was seen.
+    over the batches, as the parameters were when each batch was seen (for
+    objective='iwae', the ELBO's terms averaged over the same k draws as L_k).
     """
     n = x.shape[0]
     order = rng.permutation(n)
@@ -84,7 +92,7 @@ def train_epoch(model, params, x, optimizer, opt_state: dict, rng: np.random.Gen
     for step, start in enumerate(tqdm(starts, desc=desc, disable=not progress, leave=False)):
         idx = order[start:start + batch_size]
         parts, _ = model.loss_and_grads(
-            params, _batch(x, idx, binarize, rng), rng=rng, beta=beta, out=grads
+            params, _batch(x, idx, binarize, rng), rng=rng, beta=beta, out=grads, **_labels(y, idx)
         )
         if not np.isfinite(parts.loss):
             raise FloatingPointError(
@@ -100,9 +108,11 @@ def train_epoch(model, params, x, optimizer, opt_state: dict, rng: np.random.Gen
 def fit(model, params, train_x: np.ndarray, test_x: np.ndarray, *, optimizer, epochs: int,
         rng: np.random.Generator, batch_size: int = 128, beta: float = 1.0, kl_warmup: int = 0,
         binarize: str | None = None, opt_state: dict | None = None, start_epoch: int = 0,
-        progress: bool = False,
-        on_epoch_end: Callable[[dict, dict], None] | None = None) -> list[dict]:
+        progress: bool = False, on_epoch_end: Callable[[dict, dict], None] | None = None,
+        train_y: np.ndarray | None = None, test_y: np.ndarray | None = None) -> list[dict]:
     """Train for epochs start_epoch+1 .. epochs; return one history record per epoch.
+
+    ``train_y``, ``test_y``: the labels, for a conditional model (``ModelConfig(classes=C)``).
 
     Each record: epoch, beta (the KL weight used), binarize, train_loss/recon/kl,
     test_loss/recon/kl, seconds. ``on_epoch_end(record, opt_state)`` runs after each
@@ -116,8 +126,8 @@ def fit(model, params, train_x: np.ndarray, test_x: np.ndarray, *, optimizer, ep
         raise ValueError(f"binarize must be one of {BINARIZATIONS}, got {binarize!r}")
     check_generator("rng", rng)
     dtype = params.flat.dtype
-    train_x = model.check_data(train_x).astype(dtype, copy=False)
-    test_x = model.check_data(test_x).astype(dtype, copy=False)
+    train_x, train_y = _checked(model, train_x, train_y, dtype)
+    test_x, test_y = _checked(model, test_x, test_y, dtype)
     opt_state = optimizer.init(params) if opt_state is None else opt_state
     grads = params.zeros_like()
     history = []
@@ -126,9 +136,9 @@ def fit(model, params, train_x: np.ndarray, test_x: np.ndarray, *, optimizer, ep
         weight = kl_weight(epoch, beta, kl_warmup)
         train = train_epoch(model, params, train_x, optimizer, opt_state, rng,
                             batch_size=batch_size, beta=weight, binarize=binarize,
-                            grads=grads, progress=progress, desc=f"epoch {epoch}/{epochs}")
+                            grads=grads, progress=progress, desc=f"epoch {epoch}/{epochs}", y=train_y)
         seconds = time.perf_counter() - t0
-        test = evaluate(model, params, test_x, rng, binarize=binarize)
+        test = evaluate(model, params, test_x, rng, binarize=binarize, y=test_y)
         record = {"epoch": epoch, "beta": weight, "binarize": binarize or "none",
                   **{f"train_{k}": v for k, v in train.items()},
                   **{f"test_{k}": v for k, v in test.items()}, "seconds": seconds}
@@ -136,6 +146,12 @@ def fit(model, params, train_x: np.ndarray, test_x: np.ndarray, *, optimizer, ep
         if on_epoch_end is not None:
             on_epoch_end(record, opt_state)
     return history
+
+
+def _checked(model, x, y, dtype):
+    """(x in the parameters' dtype, y), both checked by the model."""
+    x, y = model.check_data(x, y)
+    return x.astype(dtype, copy=False), y
 
 
 def format_record(record: dict) -> str:

@@ -16,34 +16,33 @@ backward pass is the forward pass read from the bottom up, each step the backwar
 public, checked primitive: ``layers`` (linear, ReLU, sigmoid, the seed's head),
 ``likelihoods``, ``kl`` and ``reparameterization``.
 
+The next chapter's three choices plug in at marked places, each in a line or two: a
+label y appended to the encoder's and decoder's inputs (the conditional VAE,
+``ModelConfig(classes=C)``), a learned prior instead of N(0, I) (``priors.py``; its KL is
+estimated from the drawn z), and the importance-weighted objective (``iwae.py``).
+
 The plain autoencoder (``autoencoder.py``) is this model without sampling and without
-the KL: it reuses the decoder and the likelihood below, which are plain functions.
+the KL: it reuses the decoder below, a plain function, and the likelihood.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .kl import kl_standard_normal, kl_standard_normal_grad
+from . import iwae
 from .layers import (
     linear_backward,
     linear_forward,
     relu_sigma_logvar_backward,
     relu_sigma_logvar_forward,
     sigmoid,
-    sigmoid_backward,
-    sigmoid_forward,
 )
-from .likelihoods import (
-    bernoulli_log_prob,
-    bernoulli_log_prob_grad,
-    gaussian_log_prob,
-    gaussian_log_prob_grad,
-)
-from .mlp import init_uniform, linear_shapes, mlp_backward, mlp_forward, mlp_shapes
-from .model_config import ModelConfig
+from .likelihoods import log_likelihood, log_likelihood_grad
+from .mlp import init_params, linear_shapes, mlp_backward, mlp_forward, mlp_shapes
+from .model_config import ModelConfig, check_data, check_labels, with_label
 from .params import ParamDict, check_params
-from .plumbing.checks import as_float_array, as_matrix, check_finite, check_generator, check_positive_int
+from .plumbing.checks import as_float_array, as_matrix, check_generator, check_positive_int
+from .priors import PRIORS
 from .reparameterization import reparameterize, reparameterize_backward
 from .train import LossParts
 
@@ -89,7 +88,7 @@ VARIANCE_HEADS = {
 }
 
 
-# ----- the decoder and the likelihood p(x|z) (shared with the autoencoder) ------------------
+# ----- the decoder (shared with the autoencoder) -------------------------------------------
 def decoder_forward(params, z: np.ndarray, config: ModelConfig):
     """logits = MLP_dec(z) W_out + b_out.  z (N, K) -> logits (N, D); returns (logits, cache)."""
     h, mlp_caches = mlp_forward(params, "dec", z, len(config.hidden))  # (N, H)
@@ -104,53 +103,22 @@ def decoder_backward(dlogits: np.ndarray, cache, grads) -> np.ndarray:
     return mlp_backward(dh, mlp_caches, grads, "dec")
 
 
-def log_likelihood(x: np.ndarray, logits: np.ndarray, config: ModelConfig) -> np.ndarray:
-    """log p(x | z) from the decoder's logits, summed over pixels.  (N, D) -> (N,).
-
-    'bernoulli': p(x_d = 1 | z) = sigmoid(logit_d)   (cross-entropy)
-    'gaussian':  x_d ~ N(sigmoid(logit_d), exp(output_logvar))   (squared error)
-    """
-    if config.likelihood == "bernoulli":
-        return bernoulli_log_prob(x, logits)
-    return gaussian_log_prob(x, sigmoid(logits), config.output_logvar)
-
-
-def log_likelihood_grad(x, logits, dout: np.ndarray, config: ModelConfig) -> np.ndarray:
-    """d/dlogits of sum_n dout_n log p(x_n | z_n).  x, logits (N, D), dout (N,) -> (N, D)."""
-    if config.likelihood == "bernoulli":
-        return bernoulli_log_prob_grad(x, logits, dout)
-    mean, cache = sigmoid_forward(logits)  # the Gaussian's mean image
-    dmean, _ = gaussian_log_prob_grad(x, mean, config.output_logvar, dout)
-    return sigmoid_backward(dmean, cache)
-
-
-# ----- parameters and data ------------------------------------------------------------------
 def decoder_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
-    """dec.0 ... (the encoder's widths reversed), then dec.out: last width -> D."""
-    sizes = (config.latent, *reversed(config.hidden))
+    """dec.0 ... (the encoder's widths reversed), then dec.out: last width -> D.
+
+    The decoder reads z (K,), or [z, one_hot(y)] (K + C,) when the model is conditional.
+    """
+    sizes = (config.latent + config.classes, *reversed(config.hidden))
     return {**mlp_shapes("dec", sizes), **linear_shapes("dec.out", sizes[-1], config.input_dim)}
-
-
-def init_params(shapes: dict, rng: np.random.Generator, dtype=np.float32) -> ParamDict:
-    """Fresh parameters, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) like PyTorch's Linear."""
-    check_generator("rng", rng)
-    params = ParamDict.zeros(shapes, dtype=dtype)
-    init_uniform(params, rng)
-    return params
-
-
-def check_data(x, config: ModelConfig) -> np.ndarray:
-    """x as a float array of shape (N, input_dim), finite, or a ValueError naming x."""
-    x = as_matrix("x", x, config.input_dim, "features")
-    check_finite("x", x)
-    return x
 
 
 class VAE:
     """A VAE over explicit parameters: ``VAE(config)`` holds only the configuration.
 
     Every method takes the parameters (a ``ParamDict``) as an argument, so the same
-    model object serves float32 training and float64 gradient checks alike.
+    model object serves float32 training and float64 gradient checks alike. A
+    conditional model (``config.classes > 0``) takes the labels ``y`` (N,) wherever it
+    takes x or z; the others take no y.
     """
 
     def __init__(self, config: ModelConfig):
@@ -158,29 +126,36 @@ class VAE:
             raise TypeError(f"config must be a ModelConfig, got {type(config).__name__}")
         self.config = config
         self.head_name, self.head_forward, self.head_backward = VARIANCE_HEADS[config.variance_head]
+        self.prior = PRIORS[config.prior](config.latent, config.components)
 
     def param_shapes(self) -> dict[str, tuple[int, ...]]:
-        """Every parameter's name and shape, in the order of the flow: encoder, heads, decoder."""
+        """Every parameter's name and shape, in the order of the flow: encoder, heads, decoder, prior."""
         c = self.config
-        width = c.hidden[-1] if c.hidden else c.input_dim
-        return {**mlp_shapes("enc", (c.input_dim, *c.hidden)),
+        width = c.hidden[-1] if c.hidden else c.input_dim + c.classes
+        return {**mlp_shapes("enc", (c.input_dim + c.classes, *c.hidden)),
                 **linear_shapes("enc.mu", width, c.latent), **linear_shapes(self.head_name, width, c.latent),
-                **decoder_shapes(c)}
+                **decoder_shapes(c), **self.prior.shapes()}
 
     def init_params(self, rng: np.random.Generator, dtype=np.float32) -> ParamDict:
-        return init_params(self.param_shapes(), rng, dtype)
+        """Linear layers as PyTorch initialises them, then the prior's own parameters."""
+        params = init_params(self.param_shapes(), rng, dtype)
+        self.prior.init(params, rng)
+        return params
 
     def check_params(self, params) -> None:
         """Raise ValueError naming every missing, unexpected or misshapen parameter."""
         check_params(params, self.param_shapes())
 
-    def check_data(self, x) -> np.ndarray:
-        return check_data(x, self.config)
+    def check_data(self, x, y=None):
+        """(x (N, D) float, y (N,) int64 labels or None), checked against the configuration."""
+        x = check_data(x, self.config)
+        return x, check_labels(y, x.shape[0], self.config)
 
     # ----- encoder q(z|x) = N(mu, diag exp(logvar)) ----------------------------------------
-    def encode_forward(self, params, x: np.ndarray):
+    def encode_forward(self, params, x: np.ndarray, y=None):
         """x (N, D) -> (mu (N, K), logvar (N, K), cache) through the encoder and its heads."""
-        h, mlp_caches = mlp_forward(params, "enc", x, len(self.config.hidden))  # (N, H)
+        inputs = with_label(x, y, self.config.classes)  # (N, D), or (N, D + C) with a label
+        h, mlp_caches = mlp_forward(params, "enc", inputs, len(self.config.hidden))  # (N, H)
         mu, mu_cache = linear_forward(h, params["enc.mu.W"], params["enc.mu.b"])  # (N, K)
         logvar, head_cache = self.head_forward(params, h, self.config)  # (N, K)
         return mu, logvar, (mlp_caches, mu_cache, head_cache)
@@ -196,83 +171,115 @@ class VAE:
             dh += dh_head  # h feeds both heads: their gradients add
             mlp_backward(dh, mlp_caches, grads, "enc", compute_dx=False)
 
-    def encode(self, params, x: np.ndarray):
+    def encode(self, params, x: np.ndarray, y=None):
         """Parameters of q(z|x): x (N, D) -> (mu, logvar), (N, K) each."""
-        mu, logvar, _ = self.encode_forward(params, self.check_data(x))
+        mu, logvar, _ = self.encode_forward(params, *self.check_data(x, y))
         return mu, logvar
 
     # ----- decoder p(x|z) -----------------------------------------------------------------
-    def decode(self, params, z: np.ndarray) -> np.ndarray:
+    def decode_forward(self, params, z: np.ndarray, y=None):
+        """z (N, K) -> (logits (N, D), cache), reading [z, one_hot(y)] when conditional."""
+        return decoder_forward(params, with_label(z, y, self.config.classes), self.config)
+
+    def decode_backward(self, dlogits: np.ndarray, cache, grads) -> np.ndarray:
+        """Every decoder gradient into ``grads``; returns dz (N, K) (the label's part dropped)."""
+        return decoder_backward(dlogits, cache, grads)[:, :self.config.latent]
+
+    def decode(self, params, z: np.ndarray, y=None) -> np.ndarray:
         """Mean image sigmoid(logits) in [0, 1]. Shapes: z (N, K) -> (N, D)."""
         z = as_matrix("z", z, self.config.latent)
-        return sigmoid(decoder_forward(params, z, self.config)[0])
+        return sigmoid(self.decode_forward(params, z, check_labels(y, z.shape[0], self.config))[0])
 
-    def reconstruct(self, params, x: np.ndarray) -> np.ndarray:
+    def reconstruct(self, params, x: np.ndarray, y=None) -> np.ndarray:
         """Decode the posterior mean: decode(mu(x)). Shapes: (N, D) -> (N, D)."""
-        return self.decode(params, self.encode(params, x)[0])
+        return self.decode(params, self.encode(params, x, y)[0], y)
 
-    def log_likelihood(self, params, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+    def log_likelihood(self, params, x: np.ndarray, z: np.ndarray, y=None) -> np.ndarray:
         """log p(x | z), summed over pixels. Shapes: x (N, D), z (N, K) -> (N,)."""
+        x, y = self.check_data(x, y)
         z = as_matrix("z", z, self.config.latent)
-        return log_likelihood(self.check_data(x), decoder_forward(params, z, self.config)[0], self.config)
+        return log_likelihood(x, self.decode_forward(params, z, y)[0], self.config)
 
-    def sample(self, params, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Decode n codes drawn from the prior p(z) = N(0, I): mean images (n, D)."""
+    def sample(self, params, n: int, rng: np.random.Generator, y=None) -> np.ndarray:
+        """Decode n codes drawn from the prior p(z) (for labels y (n,) if conditional): (n, D)."""
         n = check_positive_int("n", n)
-        z = check_generator("rng", rng).standard_normal((n, self.config.latent), dtype=params.flat.dtype)
-        return self.decode(params, z)
+        z = self.prior.sample(params, n, check_generator("rng", rng))
+        return self.decode(params, z, y)
 
     # ----- the loss --------------------------------------------------------------------------
-    def noise(self, mu: np.ndarray, eps=None, rng=None) -> np.ndarray:
-        """eps (N, K) for z = mu + sigma * eps: the frozen ``eps`` given, or drawn from ``rng``."""
+    def noise(self, shape: tuple[int, ...], dtype, eps=None, rng=None) -> np.ndarray:
+        """eps ~ N(0, I) of ``shape`` for z = mu + sigma * eps: the frozen ``eps`` given (a
+        gradient check holds it fixed), or drawn from ``rng``; exactly one of the two."""
         if (eps is None) == (rng is None):
             raise ValueError("pass exactly one of eps (frozen noise) or rng (fresh noise)")
         if eps is None:
-            return check_generator("rng", rng).standard_normal(mu.shape, dtype=mu.dtype)
-        return as_float_array("eps", eps)  # its shape and values: checked by reparameterize
+            return check_generator("rng", rng).standard_normal(shape, dtype=dtype)
+        eps = as_float_array("eps", eps)
+        if eps.shape != tuple(shape):
+            raise ValueError(f"eps must have shape {tuple(shape)}, got {eps.shape}")
+        return eps  # its values: checked by reparameterize
 
-    def elbo_terms(self, params, x, *, eps=None, rng=None):
+    def elbo_terms(self, params, x, *, y=None, eps=None, rng=None):
         """Per-example terms with one sample z ~ q(z|x): (log p(x|z) (N,), KL (N,)).
 
-        ELBO_n = log p(x_n|z_n) - KL_n is an unbiased estimate of each example's ELBO.
+        ELBO_n = log p(x_n|z_n) - KL_n is an unbiased estimate of each example's ELBO (the
+        KL exact for N(0, I), itself estimated from the same z for a learned prior).
         """
-        x = self.check_data(x)
-        mu, logvar, _ = self.encode_forward(params, x)
-        z = reparameterize(mu, logvar, self.noise(mu, eps, rng))
-        logits, _ = decoder_forward(params, z, self.config)
-        return log_likelihood(x, logits, self.config), kl_standard_normal(mu, logvar)
+        x, y = self.check_data(x, y)
+        mu, logvar, _ = self.encode_forward(params, x, y)
+        z = reparameterize(mu, logvar, self.noise(mu.shape, mu.dtype, eps, rng))
+        logits, _ = self.decode_forward(params, z, y)
+        return log_likelihood(x, logits, self.config), self.prior.kl(params, mu, logvar, z)
 
-    def loss(self, params, x, *, eps=None, rng=None, beta: float = 1.0) -> LossParts:
-        """-ELBO of a mini-batch (forward only); see ``loss_and_grads``."""
-        log_px, kl = self.elbo_terms(params, x, eps=eps, rng=rng)
+    def loss(self, params, x, *, y=None, eps=None, rng=None, beta: float = 1.0) -> LossParts:
+        """The objective of a mini-batch (forward only); see ``loss_and_grads``."""
+        if self.config.objective == "iwae":
+            return iwae.iwae_loss(self, params, x, y=y, eps=eps, rng=rng)
+        log_px, kl = self.elbo_terms(params, x, y=y, eps=eps, rng=rng)
         recon, kl_mean = -float(np.mean(log_px)), float(np.mean(kl))
         return LossParts(recon + beta * kl_mean, recon, kl_mean)
 
-    def loss_and_grads(self, params, x, *, eps=None, rng=None, beta: float = 1.0, out=None):
+    def loss_and_grads(self, params, x, *, y=None, eps=None, rng=None, beta: float = 1.0, out=None):
         """-ELBO of a mini-batch and the analytic gradient of every parameter.
 
-        Shapes: x (N, D); eps (N, K) frozen noise, or rng to draw it.
-        ``beta`` weights the KL (1 is the true ELBO; <1 during KL warm-up).
+        Shapes: x (N, D); y (N,) labels of a conditional model; eps (N, K) frozen noise, or
+        rng to draw it. ``beta`` weights the KL (1 is the true ELBO; <1 during KL warm-up).
         ``out``: a ParamDict to write the gradients into (reused across steps).
         Returns (LossParts, grads) with grads under the same names as params.
+        With objective='iwae' the loss is -L_k instead: see ``iwae.iwae_loss_and_grads``.
         """
-        x = self.check_data(x)
+        x, y = self.check_data(x, y)
         n, config = x.shape[0], self.config
         grads = params.zeros_like() if out is None else out
+        if config.objective == "iwae":  # -L_k from k draws per example, weighted: iwae.py
+            return iwae.iwae_loss_and_grads(self, params, x, y, eps=eps, rng=rng, out=grads)
 
         # forward, top to bottom
-        mu, logvar, enc_cache = self.encode_forward(params, x)  # (N, K) each
-        eps = self.noise(mu, eps, rng)  # (N, K)
+        mu, logvar, enc_cache = self.encode_forward(params, x, y)  # (N, K) each
+        eps = self.noise(mu.shape, mu.dtype, eps, rng)  # (N, K)
         z = reparameterize(mu, logvar, eps)  # (N, K)
-        logits, dec_cache = decoder_forward(params, z, config)  # (N, D)
+        logits, dec_cache = self.decode_forward(params, z, y)  # (N, D)
         log_px = log_likelihood(x, logits, config)  # (N,): summed over pixels
-        kl = kl_standard_normal(mu, logvar)  # (N,): summed over latent dimensions
+        kl = self.prior.kl(params, mu, logvar, z)  # (N,): kl_standard_normal for N(0, I)
         recon, kl_mean = -float(np.mean(log_px)), float(np.mean(kl))
 
         # backward, bottom to top: d loss / d log p(x_n|z_n) = -1/N, d loss / d KL_n = beta/N
         dlogits = log_likelihood_grad(x, logits, np.full(n, -1.0 / n, dtype=x.dtype), config)
-        dz = decoder_backward(dlogits, dec_cache, grads)  # (N, K)
-        dmu, dlogvar = reparameterize_backward(dz, mu, logvar, eps)
-        dmu_kl, dlogvar_kl = kl_standard_normal_grad(mu, logvar, np.full(n, beta / n, dtype=x.dtype))
+        dz = self.decode_backward(dlogits, dec_cache, grads)  # (N, K)
+        dmu_kl, dlogvar_kl, dz_kl = self.prior.kl_grads(params, mu, logvar, z,
+                                                        np.full(n, beta / n, dtype=x.dtype), grads)
+        dmu, dlogvar = reparameterize_backward(dz + dz_kl, mu, logvar, eps)  # dz_kl = 0 for N(0, I)
         self.encode_backward(dmu + dmu_kl, dlogvar + dlogvar_kl, enc_cache, grads)
         return LossParts(recon + beta * kl_mean, recon, kl_mean), grads
+
+
+class CVAE(VAE):
+    """The conditional VAE: a ``VAE`` whose configuration has classes > 0 (q(z|x, y), p(x|z, y)).
+
+    The same model as ``VAE(config)``; this name only insists that the label is used.
+    """
+
+    def __init__(self, config: ModelConfig):
+        super().__init__(config)
+        if config.classes < 1:
+            raise ValueError("a CVAE needs the number of classes: ModelConfig(..., classes=C) with C >= 1")
