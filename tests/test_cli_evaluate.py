@@ -60,7 +60,7 @@ def test_chunks_and_pieces_merge_to_the_mean_and_logmeanexp_of_all_weights(run_d
     source = np.random.default_rng(2)
     drawn = []  # (first image, log w (k_piece, rows)) in the order the estimator asked for them
 
-    def fake_log_weights(model, params, xb, k, rng):
+    def fake_log_weights(model, params, xb, k, rng, y=None):
         log_w = source.normal(-60.0, 15.0, size=(k, len(xb)))
         first = next(i for i in range(len(x)) if np.array_equal(x[i], xb[0]))
         drawn.append((first, log_w))
@@ -69,7 +69,7 @@ def test_chunks_and_pieces_merge_to_the_mean_and_logmeanexp_of_all_weights(run_d
     monkeypatch.setattr(iwae, "log_importance_weights", fake_log_weights)
     # k = 20 with room for 7 samples: pieces of 7, 7, 6; one image per chunk
     elbo, log_px = iwae.importance_estimates(model, ckpt.params, x, 20, np.random.default_rng(0),
-                                                   max_samples_per_chunk=7)
+                                             max_samples_per_chunk=7)
     assert len(drawn) == 30
     for i in range(10):
         w = np.concatenate([log_w[:, 0] for first, log_w in drawn if first == i])
