@@ -38,6 +38,8 @@ from .heads import sigma_head_backward, sigma_head_forward
 from .importance import importance_estimates, iwae_log_px, log_importance_weights, logsumexp
 from .kl import kl_mvn, kl_mvn_grad, kl_normal, kl_normal_grad, kl_normal_std, kl_normal_std_grad
 from .layers import (
+    elu_backward,
+    elu_forward,
     linear_backward,
     linear_forward,
     relu_backward,
@@ -83,6 +85,7 @@ __all__ = [
     "format_gradient_table", "gaussian_log_prob", "gaussian_log_prob_grad", "importance_estimates",
     "iwae_log_px", "kl_mvn",
     "kl_mvn_grad", "kl_normal", "kl_normal_grad", "kl_normal_std", "kl_normal_std_grad",
+    "elu_backward", "elu_forward",
     "linear_backward", "linear_forward", "load_dataset", "log_importance_weights", "logsumexp",
     "numerical_gradient", "rel_error",
     "DATASET_NAMES", "read_amat", "read_idx",
