@@ -2,19 +2,23 @@
 
 import numpy as np
 import pytest
+from gradients import assert_gradient_matches
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import sigma_floors, sigma_head_inputs, upstream_gradients
 
 import numvae as nv
 from numvae.data import load_digits
 
 
-def test_forward_and_gradient(rng):
-    s = rng.standard_normal((6, 3))
-    logvar, cache = nv.sigma_head_forward(s, 0.05)
-    np.testing.assert_allclose(np.exp(0.5 * logvar), np.maximum(s, 0) + 0.05, rtol=1e-14)
-    dout = rng.standard_normal((6, 3))
+@given(sigma_head_inputs(), sigma_floors, st.data())
+def test_forward_and_gradient(s, floor, data):
+    """sigma = max(s, 0) + floor; ds = dlogvar 2 / sigma where s > 0 and exactly 0 elsewhere."""
+    logvar, cache = nv.sigma_head_forward(s, floor)
+    np.testing.assert_allclose(np.exp(0.5 * logvar), np.maximum(s, 0) + floor, rtol=1e-14)
+    dout = data.draw(upstream_gradients(s.shape), label="dout")
     ds = nv.sigma_head_backward(dout, cache)
-    numeric = nv.numerical_gradient(lambda v: np.sum(dout * nv.sigma_head_forward(v, 0.05)[0]), s)
-    assert nv.rel_error(ds, numeric) < 1e-6
+    assert_gradient_matches(ds, lambda v: dout * nv.sigma_head_forward(v, floor)[0], s)
     assert np.all(ds[s < 0] == 0)
 
 
