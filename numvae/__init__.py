@@ -12,7 +12,7 @@ derivation. The modules, in the order of the lecture note:
     likelihoods          log p(x|z): Bernoulli (cross-entropy) and Gaussian (squared error)
     reparameterization   z = mu + sigma * eps and its backward
     gradient_estimators  pathwise (reparameterized) against score-function gradients
-    layers, mlp          Linear, ReLU, sigmoid, tanh, softplus, the seed's sigma head: pairs
+    layers, mlp          Linear, ReLU, ELU, sigmoid, tanh, softplus, the seed's sigma head: pairs
     model_config, vae    the VAE, top to bottom; autoencoder: the same without the KL
     params, optim, train parameters in one flat buffer, SGD and Adam, the mini-batch loop
     iwae                 the importance-weighted bound L_k and log p(x)
@@ -54,6 +54,8 @@ from .gradient_estimators import (
 from .iwae import importance_estimates, iwae_log_px, log_importance_weights, logsumexp
 from .kl import kl_mvn, kl_mvn_grad, kl_normal, kl_normal_grad, kl_standard_normal, kl_standard_normal_grad
 from .layers import (
+    elu_backward,
+    elu_forward,
     linear_backward,
     linear_forward,
     relu_backward,
@@ -103,6 +105,7 @@ __all__ = [
     # the network's pieces
     "linear_forward", "linear_backward", "relu_forward", "relu_backward", "sigmoid", "sigmoid_forward",
     "sigmoid_backward", "tanh_forward", "tanh_backward", "softplus", "softplus_forward", "softplus_backward",
+    "elu_forward", "elu_backward",
     "relu_sigma_logvar_forward", "relu_sigma_logvar_backward",
     # the models and their training
     "ModelConfig", "VAE", "Autoencoder", "LossParts", "ParamDict", "SGD", "Adam",

@@ -144,6 +144,46 @@ def softplus_backward(dout: np.ndarray, cache) -> np.ndarray:
     return dout * sigmoid(x)
 
 
+def elu_forward(x: np.ndarray, alpha: float = 1.0):
+    """Exponential linear unit, elementwise (Clevert, Unterthiner, Hochreiter 2016):
+
+        elu(x) = x                     for x > 0
+                 alpha (exp(x) - 1)    for x <= 0
+
+    Computed without a branch per element as max(x, 0) + alpha expm1(min(x, 0)):
+    for x > 0 the second term is alpha expm1(0) = 0 exactly, for x <= 0 the first is 0.
+    expm1 keeps full accuracy near 0 (exp(x) - 1 would cancel), and exponentiating
+    min(x, 0) never overflows, so any finite x gives a finite output without warnings.
+    alpha > 0 is the negative saturation value: elu(x) -> -alpha as x -> -inf.
+
+    Shapes: x (...) -> out (...), dtype kept (alpha is a plain number, not an array).
+    Cache: (out, alpha); out > 0 exactly where x > 0, and the slope is read off out.
+    """
+    if not 0 < alpha < np.inf:
+        raise ValueError(f"alpha must be a positive finite number, got {alpha!r}")
+    alpha = float(alpha)  # a Python float: a NumPy float64 would turn float32 x into float64
+    out = np.maximum(x, 0) + alpha * np.expm1(np.minimum(x, 0))
+    return out, (out, alpha)
+
+
+def elu_backward(dout: np.ndarray, cache) -> np.ndarray:
+    """d elu(x)/dx = 1 for x > 0,  alpha exp(x) = elu(x) + alpha for x <= 0.
+
+    (At the kink x = 0 this takes the left value alpha; with alpha = 1 both sides agree
+    and ELU is continuously differentiable.) dx = dout * slope, same shape as dout.
+    The slope out + alpha is exact to a rounding of alpha in absolute terms, which is
+    all a gradient needs: where it loses relative accuracy, alpha exp(x) < 1e-16 alpha.
+    """
+    out, alpha = cache
+    check_same_shape("dout", dout, "elu output", out)
+    # Two 0/1 masks instead of np.where (see relu_backward): 1 * 1 + 0 * (out + alpha)
+    # on the positive side, 0 + 1 * (out + alpha) on the other, each exact.
+    positive = out > 0
+    slope = (out + alpha) * ~positive
+    slope += positive
+    return dout * slope
+
+
 def relu_sigma_logvar_forward(s: np.ndarray, sigma_floor: float = 0.05):
     """The seed's variance head: sigma = ReLU(s) + floor, returned as a log-variance.
 

@@ -2,19 +2,23 @@
 
 import numpy as np
 import pytest
+from gradients import assert_gradient_matches
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import sigma_floors, sigma_head_inputs, upstream_gradients
 
 import numvae as nv
 from numvae.data import load_digits
 
 
-def test_forward_and_gradient(rng):
-    s = rng.standard_normal((6, 3))
-    logvar, cache = nv.relu_sigma_logvar_forward(s, 0.05)
-    np.testing.assert_allclose(np.exp(0.5 * logvar), np.maximum(s, 0) + 0.05, rtol=1e-14)
-    dout = rng.standard_normal((6, 3))
+@given(sigma_head_inputs(), sigma_floors, st.data())
+def test_forward_and_gradient(s, floor, data):
+    """sigma = max(s, 0) + floor; ds = dlogvar 2 / sigma where s > 0 and exactly 0 elsewhere."""
+    logvar, cache = nv.relu_sigma_logvar_forward(s, floor)
+    np.testing.assert_allclose(np.exp(0.5 * logvar), np.maximum(s, 0) + floor, rtol=1e-14)
+    dout = data.draw(upstream_gradients(s.shape), label="dout")
     ds = nv.relu_sigma_logvar_backward(dout, cache)
-    numeric = nv.numerical_gradient(lambda v: np.sum(dout * nv.relu_sigma_logvar_forward(v, 0.05)[0]), s)
-    assert nv.rel_error(ds, numeric) < 1e-6
+    assert_gradient_matches(ds, lambda v: dout * nv.relu_sigma_logvar_forward(v, floor)[0], s)
     assert np.all(ds[s < 0] == 0)
 
 
@@ -24,7 +28,8 @@ def test_it_is_what_the_vae_computes(rng):
     x = load_digits("test").x[:5].astype(np.float64)
     h = np.maximum(x @ params["enc.0.W"] + params["enc.0.b"], 0)
     s = h @ params["enc.sigma.W"] + params["enc.sigma.b"]
-    np.testing.assert_allclose(nv.relu_sigma_logvar_forward(s, 0.1)[0], model.encode(params, x)[1], rtol=1e-14)
+    expected = nv.relu_sigma_logvar_forward(s, 0.1)[0]
+    np.testing.assert_allclose(expected, model.encode(params, x)[1], rtol=1e-14)
 
 
 def test_bad_input_is_named():

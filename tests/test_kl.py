@@ -2,10 +2,18 @@
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from gradients import assert_gradient_matches
+from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
-from strategies import diagonal_gaussian, mvn_pair
+from strategies import (
+    diagonal_gaussian,
+    kl_normal_inputs,
+    kl_standard_normal_inputs,
+    mvn_gradient_inputs,
+    mvn_pair,
+    seeds,
+)
 
 import numvae as nv
 
@@ -48,7 +56,8 @@ def test_kl_is_additive_over_independent_dimensions(a, b):
     n = min(len(mu_a), len(mu_b))
     mu, lv = np.hstack([mu_a[:n], mu_b[:n]]), np.hstack([lv_a[:n], lv_b[:n]])
     np.testing.assert_allclose(
-        nv.kl_standard_normal(mu, lv), nv.kl_standard_normal(mu_a[:n], lv_a[:n]) + nv.kl_standard_normal(mu_b[:n], lv_b[:n]),
+        nv.kl_standard_normal(mu, lv),
+        nv.kl_standard_normal(mu_a[:n], lv_a[:n]) + nv.kl_standard_normal(mu_b[:n], lv_b[:n]),
         rtol=1e-12, atol=1e-12)
 
 
@@ -63,7 +72,7 @@ def test_kl_mvn_nonnegative_zero_when_equal_and_batched(pair):
     np.testing.assert_allclose(batched, [kl, nv.kl_mvn(mu1, cov1, mu0, cov0)], rtol=1e-10)
 
 
-@given(mvn_pair(), st.integers(0, 2**32 - 1))
+@given(mvn_pair(), seeds)
 def test_kl_mvn_agrees_with_monte_carlo(pair, seed):
     """KL = E_{x~N0}[log N0(x) - log N1(x)]; the estimate is within 5 standard errors."""
     mu0, cov0, mu1, cov1 = pair
@@ -75,7 +84,7 @@ def test_kl_mvn_agrees_with_monte_carlo(pair, seed):
     assert abs(terms.mean() - nv.kl_mvn(mu0, cov0, mu1, cov1)) < 5 * se + 1e-12
 
 
-@given(diagonal_gaussian(), st.integers(0, 2**32 - 1))
+@given(diagonal_gaussian(), seeds)
 def test_kl_std_agrees_with_monte_carlo(q, seed):
     mu, logvar = q
     rng = np.random.default_rng(seed)
@@ -88,42 +97,51 @@ def test_kl_std_agrees_with_monte_carlo(q, seed):
     assert np.all(np.abs(terms.mean(0) - nv.kl_standard_normal(mu, logvar)) < 5 * se + 1e-12)
 
 
-@given(st.data())
-def test_diagonal_gradients_match_finite_differences(data):
-    mu, logvar = data.draw(diagonal_gaussian())
-    mu_p, lv_p = data.draw(diagonal_gaussian(n=mu.shape[0], k=mu.shape[1]))
-    dmu, dlv = nv.kl_standard_normal_grad(mu, logvar)
-    np.testing.assert_array_equal(dmu, mu)
-    np.testing.assert_allclose(dlv, 0.5 * (np.exp(logvar) - 1), rtol=1e-12, atol=1e-15)
-    # A relative error means nothing for an identically zero gradient (mu = 0 or
-    # logvar = 0 everywhere); the exact formulas above already cover those points.
-    assume(np.abs(mu).max() > 1e-3 and np.abs(logvar).max() > 1e-3)
-    f = lambda: nv.kl_standard_normal(mu, logvar).sum()  # noqa: E731
-    assert nv.rel_error(dmu, nv.numerical_gradient(lambda _: f(), mu)) < 1e-6
-    assert nv.rel_error(dlv, nv.numerical_gradient(lambda _: f(), logvar)) < 1e-6
-    assume(np.abs(mu - mu_p).max() > 1e-3 and np.abs(logvar - lv_p).max() > 1e-3)
-    args = [mu, logvar, mu_p, lv_p]
-    for g, arg in zip(nv.kl_normal_grad(*args), args, strict=True):
-        num = nv.numerical_gradient(lambda _: nv.kl_normal(*args).sum(), arg)
-        assert nv.rel_error(g, num) < 1e-6
+@given(kl_standard_normal_inputs())
+def test_kl_standard_normal_gradients(inputs):
+    """Of sum_n dout_n KL_n: dmu = dout mu, dlogvar = dout (exp(logvar) - 1) / 2."""
+    mu, logvar, dout = inputs
+    dmu, dlogvar = nv.kl_standard_normal_grad(mu, logvar, dout)
+    w = np.ones(mu.shape[0]) if dout is None else dout
+    np.testing.assert_array_equal(dmu, mu * w[:, None])
+    np.testing.assert_allclose(dlogvar, 0.5 * np.expm1(logvar) * w[:, None], rtol=1e-14, atol=1e-15)
+    terms = lambda _: w * nv.kl_standard_normal(mu, logvar)  # noqa: E731
+    assert_gradient_matches(dmu, terms, mu, "mu")
+    assert_gradient_matches(dlogvar, terms, logvar, "logvar")
 
 
-@given(mvn_pair())
+@given(kl_normal_inputs())
+def test_kl_normal_gradients(inputs):
+    """Of sum_n dout_n KL(q_n || p_n), with respect to both Gaussians' parameters."""
+    *args, dout = inputs
+    w = np.ones(args[0].shape[0]) if dout is None else dout
+    terms = lambda _: w * nv.kl_normal(*args)  # noqa: E731
+    for name, g, arg in zip(["mu_q", "logvar_q", "mu_p", "logvar_p"], nv.kl_normal_grad(*args, dout=dout),
+                            args, strict=True):
+        assert_gradient_matches(g, terms, arg, name)
+
+
+@given(mvn_gradient_inputs())
 def test_mvn_gradients_match_finite_differences(pair):
     """Matrix gradients are checked through the symmetric parameterisation (C + C^T)/2."""
-    mu0, cov0, mu1, cov1 = (a.copy() for a in pair)
-    assume(np.abs(mu0 - mu1).max() > 1e-3 and np.abs(cov0 - cov1).max() > 1e-3)
+    mu0, cov0, mu1, cov1 = pair
     grads = nv.kl_mvn_grad(mu0, cov0, mu1, cov1)
     sym = lambda c: 0.5 * (c + c.T)  # noqa: E731
-    f = lambda: float(nv.kl_mvn(mu0, sym(cov0), mu1, sym(cov1)))  # noqa: E731
-    for g, arg in zip(grads, (mu0, cov0, mu1, cov1), strict=True):
-        numeric = nv.numerical_gradient(lambda _: f(), arg)
-        if np.abs(g).max() < 1e-12:
-            # A truly zero gradient (e.g. dKL/dS1 when S1 = S0 + d d^T, the optimum over S1):
-            # a relative error is undefined; the finite difference must vanish too.
-            assert np.abs(numeric).max() < 1e-9
-        else:
-            assert nv.rel_error(g, numeric) < 1e-6
+    terms = lambda _: nv.kl_mvn(mu0, sym(cov0), mu1, sym(cov1))  # noqa: E731
+    for name, g, arg in zip(["mu0", "cov0", "mu1", "cov1"], grads, (mu0, cov0, mu1, cov1), strict=True):
+        assert_gradient_matches(g, terms, arg, name)
+
+
+def test_mvn_gradients_vanish_where_the_kl_is_minimal(rng):
+    """Zero gradients, which the finite-difference test excludes: dKL/dS1 at S1 = S0 + d d^T
+    (the best S1 for given means and S0), everything at N1 = N0."""
+    a = rng.standard_normal((3, 3))
+    mu0, mu1, cov0 = rng.standard_normal(3), rng.standard_normal(3), a @ a.T + 0.5 * np.eye(3)
+    d = mu1 - mu0
+    dcov1 = nv.kl_mvn_grad(mu0, cov0, mu1, cov0 + np.outer(d, d))[3]
+    np.testing.assert_allclose(dcov1, 0, atol=1e-12)
+    for g in nv.kl_mvn_grad(mu0, cov0, mu0, cov0):
+        np.testing.assert_allclose(g, 0, atol=1e-12)
 
 
 def test_kl_mvn_rejects_bad_covariances():

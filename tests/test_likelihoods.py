@@ -1,6 +1,12 @@
+"""The reconstruction term: Bernoulli and Gaussian log-likelihoods and their gradients."""
+
 import numpy as np
 import pytest
+from gradients import assert_gradient_matches
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy import stats
+from strategies import bernoulli_inputs, gaussian_inputs, per_example_weights
 
 import numvae as nv
 
@@ -23,29 +29,37 @@ def test_bernoulli_is_stable_for_huge_logits():
     np.testing.assert_array_equal(g, [[0.0, 0.0, -1.0, 1.0, 0.0, 1.0]])
 
 
-def test_bernoulli_gradient_is_x_minus_sigmoid(rng):
-    x = rng.random((3, 5))
-    logits = rng.standard_normal((3, 5))
-    dout = rng.standard_normal(3)
+@given(bernoulli_inputs(), st.data())
+def test_bernoulli_gradient(inputs, data):
+    """d/dlogits of sum_n dout_n log p(x_n): x - sigmoid(logits), row n scaled by dout_n."""
+    x, logits = inputs
+    dout = data.draw(per_example_weights(x.shape[0]), label="dout")
     g = nv.bernoulli_log_prob_grad(x, logits, dout)
-    num = nv.numerical_gradient(lambda lg: np.dot(dout, nv.bernoulli_log_prob(x, lg)), logits)
-    assert nv.rel_error(g, num) < 1e-6
-    np.testing.assert_allclose(g, (x - nv.sigmoid(logits)) * dout[:, None])
+    w = np.ones(x.shape[0]) if dout is None else dout
+    np.testing.assert_allclose(g, (x - nv.sigmoid(logits)) * w[:, None], rtol=1e-14, atol=1e-15)
+    assert_gradient_matches(g, lambda lg: w * nv.bernoulli_log_prob(x, lg), logits)
 
 
 @pytest.mark.parametrize("logvar_shape", [(), (1, 5), (5,), (3, 5)])
-def test_gaussian_matches_scipy_and_gradients(rng, logvar_shape):
+def test_gaussian_matches_scipy(rng, logvar_shape):
     x, mean = rng.standard_normal((3, 5)), rng.standard_normal((3, 5))
     logvar = rng.standard_normal(logvar_shape) if logvar_shape else np.float64(0.3)
     expected = stats.norm.logpdf(x, mean, np.exp(0.5 * logvar)).sum(axis=1)
     np.testing.assert_allclose(nv.gaussian_log_prob(x, mean, logvar), expected, rtol=1e-12)
-    dmean, dlogvar = nv.gaussian_log_prob_grad(x, mean, logvar)
-    assert np.shape(dlogvar) == np.shape(logvar)
-    f = lambda: np.sum(nv.gaussian_log_prob(x, mean, logvar))  # noqa: E731
-    assert nv.rel_error(dmean, nv.numerical_gradient(lambda _: f(), mean)) < 1e-6
-    lv = np.array(logvar, dtype=float)
-    num = nv.numerical_gradient(lambda v: np.sum(nv.gaussian_log_prob(x, mean, v)), lv)
-    assert nv.rel_error(dlogvar, num) < 1e-6
+
+
+@given(gaussian_inputs())
+def test_gaussian_gradients(inputs):
+    """dmean and dlogvar of sum_n dout_n log N(x_n | mean_n, exp(logvar)), for every shape
+    of logvar: one number, one per pixel, one per example, one per entry, a Python float.
+    A shared logvar's gradient is summed over the entries that share it."""
+    x, mean, logvar, dout = inputs
+    dmean, dlogvar = nv.gaussian_log_prob_grad(x, mean, logvar, dout)
+    assert np.shape(dlogvar) == np.shape(logvar) and dlogvar.dtype == np.float64
+    w = np.ones(x.shape[0]) if dout is None else dout
+    assert_gradient_matches(dmean, lambda m: w * nv.gaussian_log_prob(x, m, logvar), mean, "mean")
+    lv = np.array(logvar, dtype=np.float64)  # a Python float is perturbed as a 0-d array
+    assert_gradient_matches(dlogvar, lambda v: w * nv.gaussian_log_prob(x, mean, v), lv, "logvar")
 
 
 def test_gaussian_with_unit_variance_is_half_squared_error_plus_constant(rng):
