@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .multivariate_normal import cholesky
-from .plumbing.checks import as_float_array, check_finite, check_ndim, check_same_shape
+from .plumbing.checks import as_float_array, check_finite, check_ndim, check_same_shape, check_upstream
 
 
 def _check_diagonal(**arrays):
@@ -57,8 +57,8 @@ def kl_standard_normal_grad(mu: np.ndarray, logvar: np.ndarray, dout: np.ndarray
     """
     mu, logvar = _check_diagonal(mu=mu, logvar=logvar)
     dmu, dlogvar = mu.copy(), 0.5 * np.expm1(logvar)
-    if dout is not None:
-        w = np.asarray(dout)[:, None]
+    w = check_upstream(dout, mu.shape[0], mu.dtype)  # (N, 1) or None
+    if w is not None:
         dmu, dlogvar = dmu * w, dlogvar * w
     return dmu, dlogvar
 
@@ -100,8 +100,8 @@ def kl_normal_grad(mu_q, logvar_q, mu_p, logvar_p, dout: np.ndarray | None = Non
     dlogvar_q = 0.5 * (ratio - 1)
     dlogvar_p = 0.5 * (1 - ratio - diff * dmu_q)
     grads = [dmu_q, dlogvar_q, -dmu_q, dlogvar_p]
-    if dout is not None:
-        w = np.asarray(dout)[:, None]
+    w = check_upstream(dout, mu_q.shape[0], mu_q.dtype)  # (N, 1) or None
+    if w is not None:
         grads = [g * w for g in grads]
     return tuple(grads)
 

@@ -105,6 +105,7 @@ def sigmoid_forward(x: np.ndarray):
 def sigmoid_backward(dout: np.ndarray, cache) -> np.ndarray:
     """ds/dx = s(x) (1 - s(x)), so dx = dout * out * (1 - out)."""
     out = cache
+    check_same_shape("dout", dout, "sigmoid output", out)
     return dout * out * (1 - out)
 
 
@@ -117,6 +118,7 @@ def tanh_forward(x: np.ndarray):
 def tanh_backward(dout: np.ndarray, cache) -> np.ndarray:
     """d tanh(x)/dx = 1 - tanh(x)^2, so dx = dout * (1 - out^2)."""
     out = cache
+    check_same_shape("dout", dout, "tanh output", out)
     return dout * (1 - out * out)
 
 
@@ -141,6 +143,7 @@ def softplus_forward(x: np.ndarray):
 def softplus_backward(dout: np.ndarray, cache) -> np.ndarray:
     """d softplus(x)/dx = sigmoid(x), so dx = dout * sigmoid(x)."""
     x = cache
+    check_same_shape("dout", dout, "softplus input", x)
     return dout * sigmoid(x)
 
 

@@ -26,6 +26,7 @@ from .plumbing.checks import (
     check_ndim,
     check_probability_targets,
     check_same_shape,
+    check_upstream,
 )
 from .subnormals import flush_subnormals
 
@@ -68,8 +69,9 @@ def bernoulli_log_prob_grad(
     """
     x, logits = _check_bernoulli(x, logits)
     g = x - sigmoid(logits)
-    if dout is not None:
-        g *= np.asarray(dout, dtype=g.dtype)[:, None]  # in place: g is ours
+    w = check_upstream(dout, x.shape[0], g.dtype)  # (N, 1) or None
+    if w is not None:
+        g *= w  # in place: g is ours
     # A tiny s(l) times dout = -1/N lands among the subnormals (see numvae.subnormals);
     # this gradient feeds the decoder's matrix products, which slow down on them.
     return flush_subnormals(g)
@@ -126,8 +128,8 @@ def gaussian_log_prob_grad(
     diff = x - mean
     dmean = diff * inv_var
     dlogvar = 0.5 * (diff * dmean - 1)
-    if dout is not None:
-        w = np.asarray(dout)[:, None]
+    w = check_upstream(dout, x.shape[0], dmean.dtype)  # (N, 1) or None
+    if w is not None:
         dmean = dmean * w
         dlogvar = dlogvar * w
     return np.broadcast_to(dmean, x.shape).copy(), _sum_to_shape(dlogvar, logvar.shape)

@@ -391,3 +391,15 @@ range (exp overflows in float32 beyond 88)."""
 def float32_arrays():
     """float32 arrays of an ``elementwise_shapes`` shape with ``float32_any`` entries."""
     return arrays(np.float32, elementwise_shapes, elements=float32_any)
+
+
+# ----- data files ---------------------------------------------------------------------------
+# Every dtype an IDX file can hold, in any shape up to 4 axes, empty axes included: the
+# round trip must keep values, shape and dtype exactly.
+idx_arrays = arrays(dtype=st.sampled_from([np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64]),
+                    shape=array_shapes(min_dims=1, max_dims=4, min_side=0, max_side=5))
+
+# ----- subnormal numbers ------------------------------------------------------------------------
+# float32 logits from -120 to -80: sigmoid(l) and exp(-|l|) cross the subnormal range
+# (below 1.2e-38) inside it, at l = -87.3 and l = -88.7 and down to 0 near l = -103.9.
+very_negative_float32_logits = st.floats(-120.0, -80.0, width=32)

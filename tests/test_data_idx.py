@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
+from strategies import idx_arrays
 
 from numvae.data import read_idx
 from numvae.data.idx import IMAGES_MAGIC, LABELS_MAGIC
@@ -50,10 +50,7 @@ def test_round_trip_images_and_labels(tmp_path, compress):
     assert got_images.dtype == np.uint8 and got_images.flags.writeable
 
 
-@given(hnp.arrays(dtype=st.sampled_from([np.uint8, np.int8, np.int16, np.int32, np.float32,
-                                         np.float64]),
-                  shape=hnp.array_shapes(min_dims=1, max_dims=4, min_side=0, max_side=5)),
-       st.booleans())
+@given(idx_arrays, st.booleans())
 def test_round_trip_any_type_and_shape(array, compress):
     with tempfile.TemporaryDirectory() as folder:
         got = read_idx(write_idx(Path(folder) / "a.idx", array, compress))

@@ -102,3 +102,19 @@ def check_generator(name: str, rng) -> np.random.Generator:
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"{name} must be a numpy.random.Generator, got {type(rng).__name__}")
     return rng
+
+
+def check_upstream(dout, n: int, dtype) -> np.ndarray | None:
+    """A per-example upstream gradient ``dout`` (n,) as a column (n, 1) in ``dtype``, or None.
+
+    The ``*_grad`` functions return the gradient of sum_n dout_n f_n; a dout of another
+    shape would broadcast into a wrong answer, and a float64 dout would silently turn a
+    float32 gradient into float64, so both are refused or converted here.
+    """
+    if dout is None:
+        return None
+    arr = as_float_array("dout", dout)
+    if arr.shape != (n,):
+        raise ValueError(f"dout must have shape ({n},), one weight per example, got shape {arr.shape}")
+    check_finite("dout", arr)
+    return arr.astype(dtype, copy=False)[:, None]
