@@ -84,7 +84,7 @@ from .optim import SGD, Adam
 from .params import ParamDict
 from .reparameterization import reparameterize, reparameterize_backward
 from .train import LossParts, evaluate, fit, train_epoch
-from .vae import VAE
+from .vae import CVAE, VAE
 
 __version__ = "0.1.0"
 
@@ -108,7 +108,7 @@ __all__ = [
     "elu_forward", "elu_backward",
     "relu_sigma_logvar_forward", "relu_sigma_logvar_backward",
     # the models and their training
-    "ModelConfig", "VAE", "Autoencoder", "LossParts", "ParamDict", "SGD", "Adam",
+    "ModelConfig", "VAE", "CVAE", "Autoencoder", "LossParts", "ParamDict", "SGD", "Adam",
     "train_epoch", "evaluate", "fit",
     # evaluation: the importance-weighted bound, posterior collapse
     "logsumexp", "log_importance_weights", "importance_estimates", "iwae_log_px",
