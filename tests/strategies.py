@@ -403,3 +403,24 @@ idx_arrays = arrays(dtype=st.sampled_from([np.uint8, np.int8, np.int16, np.int32
 # float32 logits from -120 to -80: sigmoid(l) and exp(-|l|) cross the subnormal range
 # (below 1.2e-38) inside it, at l = -87.3 and l = -88.7 and down to 0 near l = -103.9.
 very_negative_float32_logits = st.floats(-120.0, -80.0, width=32)
+
+
+# ----- the learned mixture prior ------------------------------------------------------------
+@st.composite
+def mixture_prior_inputs(draw):
+    """(z (M, K), means (C, K), logvars (C, K), logits (C,), dout (M,)) for the mixture's
+    log p(z) gradients; M in 1..4, K in 1..3, C in 1..4.
+
+    z and the means on a grid of 1/4 in [-2, 2], logvars and logits on 1/4 in [-1, 1]:
+    the responsibilities then stay between about 1e-4 and 1, so no component's gradient
+    is tiny but not zero. Draws where two components coincide exactly (the same mean,
+    log-variance and logit: their gradients may cancel in the weights) are rejected.
+    """
+    m, k, c = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    z = draw(grid_arrays((m, k), grid_floats(-2, 2, 1 / 4)))
+    means = draw(grid_arrays((c, k), grid_floats(-2, 2, 1 / 4)))
+    logvars = draw(grid_arrays((c, k), grid_floats(-1, 1, 1 / 4)))
+    logits = draw(grid_arrays((c,), grid_floats(-1, 1, 1 / 4)))
+    rows = np.hstack([means, logvars, logits[:, None]])
+    assume(len({tuple(r) for r in rows}) == c)
+    return z, means, logvars, logits, draw(upstream_gradients((m,)))
