@@ -22,8 +22,8 @@ def test_log_prob_is_the_weighted_sum_of_gaussian_densities():
     params = mixture_params(rng.standard_normal((c, k)), rng.normal(0, 0.5, (c, k)), rng.standard_normal(c))
     z = rng.standard_normal((10, k)) * 2
     pi = np.exp(params["prior.logits"] - logsumexp(params["prior.logits"]))
-    dens = [multivariate_normal(params["prior.means"][j], np.diag(np.exp(params["prior.logvars"][j]))).logpdf(z)
-            for j in range(c)]
+    covs = [np.diag(np.exp(params["prior.logvars"][j])) for j in range(c)]
+    dens = [multivariate_normal(params["prior.means"][j], covs[j]).logpdf(z) for j in range(c)]
     expected = logsumexp(np.stack(dens, axis=1) + np.log(pi), axis=1)
     np.testing.assert_allclose(MixturePrior(k, c).log_prob(params, z), expected, rtol=1e-12)
 
@@ -39,7 +39,7 @@ def test_one_component_at_the_origin_is_the_standard_normal():
 @given(mixture_prior_inputs())
 def test_log_prob_gradients_match_central_differences(inputs):
     z, means, logvars, logits, dout = inputs
-    m, (c, k) = z.shape[0], means.shape
+    c, k = means.shape
     prior, params = MixturePrior(k, c), mixture_params(means, logvars, logits)
     grads = params.zeros_like()
     dz = prior.log_prob_grad(params, z, dout, grads)
@@ -84,7 +84,9 @@ def test_kl_estimate_averages_to_the_closed_form_for_a_standard_normal_mixture()
 def test_a_trained_mixture_is_a_normalised_density():
     # sum over a fine grid of exp(log p(z)) dz = 1 for any parameters
     rng = np.random.default_rng(4)
-    params = mixture_params(rng.standard_normal((3, 2)), rng.normal(-0.5, 0.3, (3, 2)), rng.standard_normal(3))
+    means, logvars = rng.standard_normal((3, 2)), rng.normal(-0.5, 0.3, (3, 2))
+    logits = rng.standard_normal(3)
+    params = mixture_params(means, logvars, logits)
     grid = np.linspace(-8, 8, 401)
     zz = np.stack(np.meshgrid(grid, grid), axis=-1).reshape(-1, 2)
     mass = np.exp(MixturePrior(2, 3).log_prob(params, zz)).sum() * (grid[1] - grid[0]) ** 2
