@@ -15,7 +15,7 @@ import numpy as np
 
 from .layers import linear_backward, linear_forward, sigmoid
 from .likelihoods import log_likelihood, log_likelihood_grad
-from .mlp import init_params, linear_shapes, mlp_backward, mlp_forward, mlp_shapes
+from .mlp import init_params, linear_shapes, mlp_shapes
 from .model_config import ModelConfig, check_data, check_labels
 from .params import ParamDict, check_params
 from .plumbing.checks import as_matrix, check_generator, check_positive_int
@@ -24,6 +24,8 @@ from .vae import (
     decoder_backward,
     decoder_forward,
     decoder_shapes,
+    encoder_body_backward,
+    encoder_body_forward,
 )
 
 
@@ -60,17 +62,17 @@ class Autoencoder:
 
     def encode_forward(self, params, x: np.ndarray):
         """The code z = MLP_enc(x) W_z + b_z.  x (N, D) -> (z (N, K), cache)."""
-        h, mlp_caches = mlp_forward(params, "enc", x, len(self.config.hidden))  # (N, H)
+        h, body_cache = encoder_body_forward(params, x, self.config)  # (N, H)
         z, z_cache = linear_forward(h, params["enc.mu.W"], params["enc.mu.b"])  # (N, K)
-        return z, (mlp_caches, z_cache)
+        return z, (body_cache, z_cache)
 
     def encode_backward(self, dz: np.ndarray, cache, grads) -> None:
         """Every encoder gradient into ``grads`` from dz (N, K)."""
-        mlp_caches, z_cache = cache
-        dh, _, _ = linear_backward(dz, z_cache, compute_dx=bool(mlp_caches),
+        body_cache, z_cache = cache
+        dh, _, _ = linear_backward(dz, z_cache, compute_dx=bool(body_cache),
                                    out=(grads["enc.mu.W"], grads["enc.mu.b"]))
-        if mlp_caches:
-            mlp_backward(dh, mlp_caches, grads, "enc", compute_dx=False)
+        if body_cache:
+            encoder_body_backward(dh, body_cache, grads, self.config)
 
     def encode(self, params, x):
         """The code z = encoder(x). Shapes: (N, D) -> (N, K)."""
@@ -112,6 +114,6 @@ class Autoencoder:
         recon = -float(np.mean(log_likelihood(x, logits, config)))
 
         dlogits = log_likelihood_grad(x, logits, np.full(n, -1.0 / n, dtype=x.dtype), config)
-        dz = decoder_backward(dlogits, dec_cache, grads)  # (N, K)
+        dz = decoder_backward(dlogits, dec_cache, grads, config)  # (N, K)
         self.encode_backward(dz, enc_cache, grads)
         return LossParts(recon, recon, 0.0), grads

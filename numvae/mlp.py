@@ -1,8 +1,10 @@
-"""A stack of Linear + ReLU layers, forward and backward, over named parameters.
+"""A stack of Linear + activation layers, forward and backward, over named parameters.
 
 Layer i of a stack called ``prefix`` reads ``params[f"{prefix}.{i}.W"]`` (D_i, D_{i+1})
 and ``params[f"{prefix}.{i}.b"]`` (D_{i+1},). The encoder and the decoder of every model
-here are such stacks followed by a plain linear layer (no ReLU) for their outputs.
+here are such stacks followed by a plain linear layer (no activation) for their outputs.
+The activation is ReLU, as in the lecture, unless a model asks for ELU or tanh (the
+published setups that benchmarks/reproduce.py follows use them).
 """
 
 from __future__ import annotations
@@ -11,7 +13,16 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .layers import linear_backward, linear_forward, relu_backward, relu_forward
+from .layers import (
+    elu_backward,
+    elu_forward,
+    linear_backward,
+    linear_forward,
+    relu_backward,
+    relu_forward,
+    tanh_backward,
+    tanh_forward,
+)
 from .params import ParamDict
 from .plumbing.checks import check_generator
 
@@ -29,29 +40,39 @@ def mlp_shapes(prefix: str, sizes: Sequence[int]) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def mlp_forward(params, prefix: str, x: np.ndarray, n_layers: int):
-    """h = relu(... relu(relu(x W_0 + b_0) W_1 + b_1) ...), ``n_layers`` times.
+ACTIVATIONS = {  # name: (forward, backward), each a pair from layers.py
+    "relu": (relu_forward, relu_backward),
+    "elu": (elu_forward, elu_backward),
+    "tanh": (tanh_forward, tanh_backward),
+}
+
+
+def mlp_forward(params, prefix: str, x: np.ndarray, n_layers: int, activation: str = "relu"):
+    """h = f(... f(f(x W_0 + b_0) W_1 + b_1) ...), ``n_layers`` times, f = ``activation``.
 
     Shapes: x (N, D_0) -> h (N, D_n). Returns (h, caches), one cache per layer.
     """
+    forward, _ = ACTIVATIONS[activation]
     caches = []
     h = x
     for i in range(n_layers):
         a, lin_cache = linear_forward(h, params[f"{prefix}.{i}.W"], params[f"{prefix}.{i}.b"])
-        h, relu_cache = relu_forward(a)
-        caches.append((lin_cache, relu_cache))
+        h, act_cache = forward(a)
+        caches.append((lin_cache, act_cache))
     return h, caches
 
 
-def mlp_backward(dh: np.ndarray, caches, grads, prefix: str, compute_dx: bool = True):
-    """Backward through ``mlp_forward``: writes each layer's dW, db into ``grads``.
+def mlp_backward(dh: np.ndarray, caches, grads, prefix: str, compute_dx: bool = True,
+                 activation: str = "relu"):
+    """Backward through ``mlp_forward`` (the same ``activation``): each dW, db into ``grads``.
 
     Shapes: dh (N, D_n) -> dx (N, D_0), or None when ``compute_dx`` is False (the input
     is the data, whose gradient nobody needs).
     """
+    _, backward = ACTIVATIONS[activation]
     for i in reversed(range(len(caches))):
-        lin_cache, relu_cache = caches[i]
-        da = relu_backward(dh, relu_cache)
+        lin_cache, act_cache = caches[i]
+        da = backward(dh, act_cache)
         need_dx = compute_dx or i > 0
         dh, _, _ = linear_backward(
             da, lin_cache, compute_dx=need_dx,

@@ -17,6 +17,7 @@ from .plumbing.checks import as_matrix, check_finite, check_positive_int
 LIKELIHOODS = ("bernoulli", "gaussian")
 VARIANCE_HEADS = ("logvar", "relu")
 PRIORS = ("standard", "mixture")
+ACTIVATIONS = ("relu", "elu", "tanh")
 OBJECTIVES = ("elbo", "iwae")
 
 
@@ -28,6 +29,7 @@ class ModelConfig:
     latent: K, size of z.               likelihood: 'bernoulli' or 'gaussian' (p(x|z)).
     variance_head: 'logvar' (logvar = h W + b, the common choice) or 'relu' (the seed's
     sigma = ReLU(h W + b) + sigma_floor); ignored by the plain autoencoder.
+    activation: of the hidden layers, 'relu' (the lecture's), 'elu' or 'tanh'.
     output_logvar: log-variance of the Gaussian likelihood (0 means sigma = 1).
 
     The next chapter's axes, each independent of the others:
@@ -46,6 +48,7 @@ class ModelConfig:
     variance_head: str = "logvar"
     sigma_floor: float = 0.05
     output_logvar: float = 0.0
+    activation: str = "relu"
     classes: int = 0
     prior: str = "standard"
     components: int = 0
@@ -65,6 +68,8 @@ class ModelConfig:
             raise ValueError(
                 f"variance_head must be one of {VARIANCE_HEADS}, got {self.variance_head!r}"
             )
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
         if not self.sigma_floor > 0:
             raise ValueError(f"sigma_floor must be positive, got {self.sigma_floor}")
         if isinstance(self.classes, bool) or not isinstance(self.classes, int) or self.classes < 0:

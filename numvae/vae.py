@@ -88,19 +88,29 @@ VARIANCE_HEADS = {
 }
 
 
-# ----- the decoder (shared with the autoencoder) -------------------------------------------
+# ----- the networks: the encoder's hidden layers, the decoder (shared with the autoencoder) --
+def encoder_body_forward(params, inputs: np.ndarray, config: ModelConfig):
+    """h = MLP_enc(inputs), the hidden layers the heads read.  (N, D) -> (h (N, H), cache)."""
+    return mlp_forward(params, "enc", inputs, len(config.hidden), config.activation)
+
+
+def encoder_body_backward(dh: np.ndarray, cache, grads, config: ModelConfig) -> None:
+    """Every hidden layer's gradient into ``grads`` (none for the data itself)."""
+    mlp_backward(dh, cache, grads, "enc", compute_dx=False, activation=config.activation)
+
+
 def decoder_forward(params, z: np.ndarray, config: ModelConfig):
     """logits = MLP_dec(z) W_out + b_out.  z (N, K) -> logits (N, D); returns (logits, cache)."""
-    h, mlp_caches = mlp_forward(params, "dec", z, len(config.hidden))  # (N, H)
+    h, mlp_caches = mlp_forward(params, "dec", z, len(config.hidden), config.activation)  # (N, H)
     logits, out_cache = linear_forward(h, params["dec.out.W"], params["dec.out.b"])  # (N, D)
     return logits, (mlp_caches, out_cache)
 
 
-def decoder_backward(dlogits: np.ndarray, cache, grads) -> np.ndarray:
+def decoder_backward(dlogits: np.ndarray, cache, grads, config: ModelConfig) -> np.ndarray:
     """Every decoder gradient into ``grads``; returns dz (N, K)."""
     mlp_caches, out_cache = cache
     dh, _, _ = linear_backward(dlogits, out_cache, out=(grads["dec.out.W"], grads["dec.out.b"]))
-    return mlp_backward(dh, mlp_caches, grads, "dec")
+    return mlp_backward(dh, mlp_caches, grads, "dec", activation=config.activation)
 
 
 def decoder_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
@@ -155,21 +165,21 @@ class VAE:
     def encode_forward(self, params, x: np.ndarray, y=None):
         """x (N, D) -> (mu (N, K), logvar (N, K), cache) through the encoder and its heads."""
         inputs = with_label(x, y, self.config.classes)  # (N, D), or (N, D + C) with a label
-        h, mlp_caches = mlp_forward(params, "enc", inputs, len(self.config.hidden))  # (N, H)
+        h, body_cache = encoder_body_forward(params, inputs, self.config)  # (N, H)
         mu, mu_cache = linear_forward(h, params["enc.mu.W"], params["enc.mu.b"])  # (N, K)
         logvar, head_cache = self.head_forward(params, h, self.config)  # (N, K)
-        return mu, logvar, (mlp_caches, mu_cache, head_cache)
+        return mu, logvar, (body_cache, mu_cache, head_cache)
 
     def encode_backward(self, dmu: np.ndarray, dlogvar: np.ndarray, cache, grads) -> None:
         """Every encoder gradient into ``grads`` from dmu, dlogvar (N, K)."""
-        mlp_caches, mu_cache, head_cache = cache
-        compute_dh = bool(mlp_caches)  # without hidden layers h is x: no gradient needed
+        body_cache, mu_cache, head_cache = cache
+        compute_dh = bool(body_cache)  # without hidden layers h is x: no gradient needed
         dh, _, _ = linear_backward(dmu, mu_cache, compute_dx=compute_dh,
                                    out=(grads["enc.mu.W"], grads["enc.mu.b"]))
         dh_head = self.head_backward(dlogvar, head_cache, grads, compute_dh)
         if compute_dh:
             dh += dh_head  # h feeds both heads: their gradients add
-            mlp_backward(dh, mlp_caches, grads, "enc", compute_dx=False)
+            encoder_body_backward(dh, body_cache, grads, self.config)
 
     def encode(self, params, x: np.ndarray, y=None):
         """Parameters of q(z|x): x (N, D) -> (mu, logvar), (N, K) each."""
@@ -183,7 +193,7 @@ class VAE:
 
     def decode_backward(self, dlogits: np.ndarray, cache, grads) -> np.ndarray:
         """Every decoder gradient into ``grads``; returns dz (N, K) (the label's part dropped)."""
-        return decoder_backward(dlogits, cache, grads)[:, :self.config.latent]
+        return decoder_backward(dlogits, cache, grads, self.config)[:, :self.config.latent]
 
     def decode(self, params, z: np.ndarray, y=None) -> np.ndarray:
         """Mean image sigmoid(logits) in [0, 1]. Shapes: z (N, K) -> (N, D)."""

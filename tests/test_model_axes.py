@@ -154,3 +154,14 @@ def test_the_standard_prior_keeps_the_parameters_and_draws_of_before():
     assert not [name for name in params if name.startswith("prior.")]
     rng = np.random.default_rng(0)
     assert params["enc.0.W"][0, 0] == np.float32(rng.uniform(-1 / 8, 1 / 8))
+
+
+@pytest.mark.parametrize("activation", ["relu", "elu", "tanh"])
+@pytest.mark.parametrize("model_class", [nv.VAE, nv.Autoencoder])
+def test_every_hidden_activation_has_correct_gradients(activation, model_class):
+    model = model_class(nv.ModelConfig(64, hidden=(7, 5), latent=2, activation=activation))
+    params = model.init_params(np.random.default_rng(0), dtype=np.float64)
+    eps = np.random.default_rng(1).standard_normal((6, 2))
+    _, grads = model.loss_and_grads(params, X, eps=eps)
+    errors = nv.check_gradients(lambda: model.loss(params, X, eps=eps).loss, params, grads)
+    assert max(errors.values()) < TOL, nv.format_gradient_table(errors, params.shapes())
