@@ -14,10 +14,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from .likelihoods import gaussian_log_prob
 from .plumbing.checks import check_generator, check_positive_int
+from .plumbing.progress import tqdm
 from .reparameterization import reparameterize
 from .subnormals import flush_subnormals
 from .vae import decoder_forward, log_likelihood
