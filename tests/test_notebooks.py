@@ -160,3 +160,12 @@ def test_an_exported_notebook_runs_top_to_bottom_in_a_real_kernel(tmp_path):
     assert any("image/png" in o.get("data", {}) for o in outputs), "the figure is not shown"
     figure = tmp_path / "output" / "05_kl.png"
     assert figure.is_file() and f"figure: {figure}" in stdout, "figures go to output/ beside it"
+
+
+def test_ci_runs_the_readmes_test_command_which_installs_the_notebook_extra():
+    """The kernel test above must run in CI, not be skipped: .ci/run installs what it needs."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = re.findall(r"^pip install \"\.\[test[^\n]*python -m pytest$", readme, re.M)
+    assert commands == ['pip install ".[test,notebooks]" && python -m pytest'], commands
+    ci = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if "python -m pytest" in line]
+    assert ci == commands, f".ci/run must run exactly the README's test command, runs {ci}"
