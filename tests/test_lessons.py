@@ -297,3 +297,38 @@ def test_a_lesson_runs_top_to_bottom_in_a_real_kernel(tmp_path):
         "    check(False, 'a false claim')\n    return check.finish()\n\n_common.run(main)")])
     with pytest.raises(nbclient.exceptions.CellExecutionError, match="LessonFailed"):
         execute(failing)
+
+
+def test_korean_guide_lists_every_lesson_and_cites_only_what_exists():
+    """docs/ko.md, the guide for the lecture note's readers: the lessons in the note's order;
+    every numvae name, ModelConfig option and exercise it cites must exist (so that renames
+    in the package show up here). New exercises need not be listed to pass."""
+    import importlib
+
+    import numvae as nv
+    from numvae.exercises.catalog import EXERCISES
+    from numvae.model_config import ModelConfig
+
+    guide = (ROOT / "docs" / "ko.md").read_text(encoding="utf-8")
+    assert "docs/ko.md" in (ROOT / "README.md").read_text(encoding="utf-8"), "README must link it"
+    headings = re.findall(r"^### (\d\d) .* — `(\d\d_\w+\.py)`", guide, re.M)
+    assert [name for _, name in headings] == LESSONS, "one section per lesson, in the note's order"
+    assert all(number == name[:2] for number, name in headings)
+    for dotted in set(re.findall(r"`nv\.([A-Za-z_][\w.]*)", guide)):
+        target = nv
+        for part in dotted.split("."):
+            assert hasattr(target, part), f"docs/ko.md cites nv.{dotted}, which does not exist"
+            target = getattr(target, part)
+    for dotted in set(re.findall(r"`numvae\.([\w.]+)\.(\w+)`", guide)):
+        module = importlib.import_module(f"numvae.{dotted[0]}")
+        assert hasattr(module, dotted[1]), f"docs/ko.md cites numvae.{'.'.join(dotted)}"
+    fields = set(ModelConfig.__dataclass_fields__)
+    for option in re.findall(r"nv\.ModelConfig\((\w+)=", guide):
+        assert option in fields, f"docs/ko.md cites ModelConfig({option}=...), not a field"
+    catalog = {e.number: e.name for e in EXERCISES}
+    rows = re.findall(r"^\| (\d+) \| `(\w+)` \|", guide, re.M)
+    assert len(rows) >= 10, "the exercise table"
+    for number, name in rows:
+        assert catalog.get(int(number)) == name, f"docs/ko.md lists exercise {number} as {name}"
+    for command in set(re.findall(r"python -m numvae (\w+)", guide)):
+        assert (ROOT / "numvae" / "cli" / f"{command}.py").is_file(), f"no command numvae {command}"

@@ -33,10 +33,11 @@ KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python
 IN_A_NOTEBOOK = """\
 **As a notebook**: run the cells from the top (Run All). The kernel needs numvae and
 nothing else: install it where the kernel runs as you would for the command line
-(`pip install .` in a clone of numvae; in Colab, upload numvae's wheel and run
-`!pip install numvae-*.whl` in a cell of its own first). Figures are shown below their
-cells and written to `output/` in the notebook's folder; the last cell prints the tally of
-the `check:` lines and raises `LessonFailed` if any claim failed."""
+(`pip install .` in a clone of numvae; in Colab, upload numvae's wheel, made in a clone by
+`pip wheel --no-deps -w dist .`, and run `!pip install numvae-*.whl` in a first cell).
+Figures are shown below their cells and written to `output/` in the notebook's folder; the
+last cell prints the tally of the `check:` lines and raises `LessonFailed` if any claim
+failed."""
 
 
 def lessons_dir() -> Path:
