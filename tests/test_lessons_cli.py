@@ -34,8 +34,16 @@ def child_env() -> dict[str, str]:
 
 
 def test_a_checkout_finds_its_own_lessons_folder():
-    assert lesson_files.lessons_dir() == ROOT / "lessons"
-    assert lesson_files.lesson_paths() == LESSONS
+    """From a checkout, lessons/; from an installed numvae, its numvae/lessons/ (same files)."""
+    import numvae
+
+    folder = lesson_files.lessons_dir()
+    if Path(numvae.__file__).resolve().parent == ROOT / "numvae":
+        assert folder == ROOT / "lessons"
+    else:
+        assert folder == Path(numvae.__file__).resolve().parent / "lessons"
+    assert [p.name for p in lesson_files.lesson_paths()] == [p.name for p in LESSONS]
+    assert all(p.read_bytes() == (folder / p.name).read_bytes() for p in LESSONS)
 
 
 def test_list_shows_every_lesson_with_its_title_what_it_shows_and_its_time(capsys):
@@ -47,7 +55,7 @@ def test_list_shows_every_lesson_with_its_title_what_it_shows_and_its_time(capsy
         line = f"{info['number']:02d}  {info['title']}  (about {info['seconds']:g} s)"
         assert re.search(rf"^{re.escape(line)}$", out, re.M), f"no line {line!r} in\n{out}"
         assert f"    shows: {info['shows']}" in out
-    assert f"11 lessons in {ROOT / 'lessons'}" in out
+    assert f"11 lessons in {lesson_files.lessons_dir()}" in out
 
 
 def test_list_json_gives_every_header(capsys):
@@ -62,7 +70,7 @@ def test_list_json_gives_every_header(capsys):
 
 @pytest.mark.parametrize("key", ["4", "04", "04_elbo", "04_elbo.py", "elbo", " 4 "])
 def test_a_lesson_is_named_by_number_name_or_topic(key):
-    assert lesson_files.find_lesson(key) == ROOT / "lessons" / "04_elbo.py"
+    assert lesson_files.find_lesson(key) == lesson_files.lessons_dir() / "04_elbo.py"
 
 
 def test_a_prefix_of_the_topic_names_a_lesson_when_it_is_unique():
