@@ -21,11 +21,11 @@ Writes lessons/output/01_histograms.png: p_data, p_model before and after fittin
 histogram of model samples; and the KL against the step.
 """
 
-import _common
 import matplotlib.pyplot as plt
 import numpy as np
 
 import numvae as nv
+from numvae.plumbing import lesson as _common
 
 # %% [markdown]
 # # Lesson 01: a generative model wants $p_{model}(x)$ to match $p_{data}(x)$

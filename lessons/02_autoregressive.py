@@ -21,10 +21,10 @@ Writes lessons/output/02_samples.png: autoregressive samples (top) and VAE sampl
 drawn as the decoder's pixel probabilities).
 """
 
-import _common
 import numpy as np
 
 import numvae as nv
+from numvae.plumbing import lesson as _common
 from numvae.plumbing import plots
 
 # %% [markdown]

@@ -23,11 +23,11 @@ against the true posterior, and how the importance weights spread.
 
 import math
 
-import _common
 import matplotlib.pyplot as plt
 import numpy as np
 
 import numvae as nv
+from numvae.plumbing import lesson as _common
 
 # %% [markdown]
 # # Lesson 03: latent-variable models, and why $p(x)$ is hard

@@ -24,12 +24,12 @@ log p(x) as q moves onto the posterior.
 
 import math
 
-import _common
 import matplotlib.pyplot as plt
 import numpy as np
 from scipy.optimize import minimize
 
 import numvae as nv
+from numvae.plumbing import lesson as _common
 
 # %% [markdown]
 # # Lesson 04: $\log p(x) = \mathrm{ELBO} + \mathrm{KL}(q(z|x)\,\|\,p(z|x))$

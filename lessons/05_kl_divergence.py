@@ -25,11 +25,11 @@ the regulariser KL(N(mu, sigma^2) || N(0, 1)) over (mu, ln sigma).
 
 import math
 
-import _common
 import matplotlib.pyplot as plt
 import numpy as np
 
 import numvae as nv
+from numvae.plumbing import lesson as _common
 
 # %% [markdown]
 # # Lesson 05: the KL divergence between Gaussians

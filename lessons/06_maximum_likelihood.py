@@ -23,13 +23,13 @@ Writes lessons/output/06_likelihoods.png: -log N(y | mu, 1) against the squared 
 
 import math
 
-import _common
 import matplotlib.pyplot as plt
 import numpy as np
 from scipy import special, stats
 from sklearn.metrics import log_loss, mean_squared_error
 
 import numvae as nv
+from numvae.plumbing import lesson as _common
 
 # %% [markdown]
 # # Lesson 06: maximum likelihood turns into the familiar losses

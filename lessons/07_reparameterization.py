@@ -21,11 +21,11 @@ estimators around the exact gradient.
 
 import math
 
-import _common
 import matplotlib.pyplot as plt
 import numpy as np
 
 import numvae as nv
+from numvae.plumbing import lesson as _common
 
 # %% [markdown]
 # # Lesson 07: the reparameterization trick

@@ -24,11 +24,11 @@ Writes lessons/output/08_heads.png: the encoder's sigma under each head after tr
 and each head's test -ELBO per epoch.
 """
 
-import _common
 import matplotlib.pyplot as plt
 import numpy as np
 
 import numvae as nv
+from numvae.plumbing import lesson as _common
 
 # %% [markdown]
 # # Lesson 08: the VAE by hand

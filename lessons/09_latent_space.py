@@ -22,11 +22,11 @@ Writes lessons/output/09_latent_scatter.png (codes by class), 09_manifold.png (t
 p(z) evenly) and 09_loss_curves.png.
 """
 
-import _common
 import numpy as np
 from sklearn.neighbors import KNeighborsClassifier
 
 import numvae as nv
+from numvae.plumbing import lesson as _common
 from numvae.plumbing import plots
 
 # %% [markdown]

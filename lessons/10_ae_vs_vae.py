@@ -24,12 +24,12 @@ Writes lessons/output/10_codes.png (2-D codes of both models against N(0, I)),
 10_samples_k2.png and 10_samples_k8.png (random z decoded: autoencoder top, VAE bottom).
 """
 
-import _common
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 import numvae as nv
+from numvae.plumbing import lesson as _common
 from numvae.plumbing import plots
 
 # %% [markdown]

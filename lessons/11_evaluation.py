@@ -28,11 +28,11 @@ latent dimension for each setting, and the test KL per epoch with and without wa
 
 import math
 
-import _common
 import matplotlib.pyplot as plt
 import numpy as np
 
 import numvae as nv
+from numvae.plumbing import lesson as _common
 
 # %% [markdown]
 # # Lesson 11: how good is the model?

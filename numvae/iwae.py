@@ -24,10 +24,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from .likelihoods import gaussian_log_prob, gaussian_log_prob_grad, log_likelihood, log_likelihood_grad
 from .plumbing.checks import check_generator, check_positive_int
+from .plumbing.progress import tqdm
 from .reparameterization import reparameterize, reparameterize_backward
 from .subnormals import flush_subnormals
 from .train import LossParts

@@ -17,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from .data.dataset import BINARIZATIONS, binarize_dynamic
 from .plumbing.checks import check_generator, check_positive_int
+from .plumbing.progress import tqdm
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,10 @@ pools on two shared cores slow the small matrix products of training several-fol
 The other tests read the lessons without running them: each is a percent-format script
 (``# %%`` code cells, ``# %% [markdown]`` cells with LaTeX) whose header ``lesson_info``
 can read, whose lines fit in 100 columns, and whose main() is a short list of named steps.
-The plumbing that lets a lesson run in a Jupyter kernel is tested with a stand-in kernel,
-and, where jupytext, nbclient and ipykernel are installed, with a real one.
+The plumbing that lets a lesson run in a Jupyter kernel (``numvae.plumbing.lesson``, which
+every lesson imports as ``_common``) is tested with a stand-in kernel, and, where jupytext,
+nbclient and ipykernel are installed, with a real one. The lessons and their subprocesses
+import the numvae of this checkout (ROOT goes first on PYTHONPATH).
 """
 
 from __future__ import annotations
@@ -37,12 +39,21 @@ MAIN_LINES = 30  # main() is a short list of named steps
 STEP_LINES = 60  # each step one idea of the lecture, a few dozen lines
 # what a lesson may import: the package for the math, the plumbing, and the independent
 # references some lessons check numvae against
-ALLOWED_IMPORTS = {"_common", "math", "numpy", "matplotlib", "scipy", "sklearn", "numvae"}
+ALLOWED_IMPORTS = {"math", "numpy", "matplotlib", "scipy", "sklearn", "numvae"}
+# the plumbing every lesson imports, from the package, so that a lesson copied anywhere
+# (numvae lessons export) or opened alone as a notebook needs nothing but numvae installed
+COMMON_IMPORT = "from numvae.plumbing import lesson as _common"
 MARKERS = ("# %%", "# %% [markdown]")
 
 
+def child_env() -> dict[str, str]:
+    """os.environ with this checkout first on PYTHONPATH, headless matplotlib, one BLAS thread."""
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path, "MPLBACKEND": "Agg", **THREADS}
+
+
 def run_lesson(name: str, out: Path):
-    env = {**os.environ, "MPLBACKEND": "Agg", **THREADS}
+    env = child_env()
     start = time.perf_counter()
     command = [sys.executable, str(ROOT / "lessons" / name), "--out", str(out)]
     proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
@@ -62,11 +73,17 @@ def lesson_runs(request, tmp_path_factory):
 
 
 @pytest.fixture
-def common(monkeypatch):
-    monkeypatch.syspath_prepend(str(ROOT / "lessons"))
-    import _common
+def common():
+    from numvae.plumbing import lesson
 
-    return _common
+    return lesson
+
+
+@pytest.fixture
+def lesson_info():
+    from numvae.plumbing.lesson_files import lesson_info
+
+    return lesson_info
 
 
 def source(lesson: str) -> str:
@@ -107,12 +124,12 @@ def test_lesson_runs_and_every_check_holds(lesson, lesson_runs):
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
-def test_lesson_header_says_what_it_shows_and_how_to_run_it(lesson, common):
+def test_lesson_header_says_what_it_shows_and_how_to_run_it(lesson, lesson_info):
     doc = ast.get_docstring(ast.parse(source(lesson)))
     assert doc and doc.startswith(f"Lesson {lesson[:2]}:"), f"{lesson} needs a docstring 'Lesson NN: ...'"
     assert f"python lessons/{lesson}" in doc, f"{lesson}'s header must say how to run it"
     assert "lessons/output/" in doc, f"{lesson}'s header must name the figures it writes"
-    info = common.lesson_info(ROOT / "lessons" / lesson)  # what `lessons list` will show
+    info = lesson_info(ROOT / "lessons" / lesson)  # what `numvae lessons list` shows
     assert info["number"] == int(lesson[:2]) and info["name"] == lesson[:-3]
     assert info["title"] and "\n" not in info["title"]
     assert len(info["shows"]) > 20, f"{lesson}: the 'Shows:' line says too little: {info['shows']!r}"
@@ -120,11 +137,11 @@ def test_lesson_header_says_what_it_shows_and_how_to_run_it(lesson, common):
     assert info["figures"] and all(f.startswith(lesson[:3]) for f in info["figures"]), info
 
 
-def test_lesson_info_names_what_a_header_lacks(common, tmp_path):
+def test_lesson_info_names_what_a_header_lacks(lesson_info, tmp_path):
     lesson = tmp_path / "99_nothing.py"
     lesson.write_text('"""Lesson 99: a title.\n\nRun:  python lessons/99_nothing.py  (about 1 s)\n"""\n')
     with pytest.raises(ValueError, match="Shows:"):
-        common.lesson_info(lesson)
+        lesson_info(lesson)
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
@@ -196,6 +213,7 @@ def test_lesson_takes_its_math_from_numvae(lesson):
         elif isinstance(node, ast.ImportFrom):
             imported.add(node.module.split(".")[0])
     assert imported <= ALLOWED_IMPORTS, f"{lesson} imports {sorted(imported - ALLOWED_IMPORTS)}"
+    assert COMMON_IMPORT in source(lesson).splitlines(), f"{lesson} must import {COMMON_IMPORT!r}"
 
 
 def test_readme_lists_every_lesson_with_its_figures():
@@ -230,11 +248,18 @@ def test_from_a_shell_run_exits_with_the_lessons_status(common, monkeypatch):
         assert exited.value.code == status
 
 
+def test_from_a_shell_the_figures_go_beside_the_lesson(common, monkeypatch):
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
+    monkeypatch.setattr(sys, "argv", [str(ROOT / "lessons" / LESSONS[0])])
+    assert common.parse_args("Lesson 99: a title.").out == ROOT / "lessons" / "output"
+
+
 def test_in_a_kernel_argv_is_the_kernels_and_a_failure_raises_instead_of_exiting(common, monkeypatch):
     monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
     monkeypatch.setattr(sys, "argv", ["ipykernel_launcher.py", "-f", "/tmp/kernel-1.json"])
     args = common.parse_args("Lesson 99: a title.", full_help="MNIST")
-    assert (args.seed, args.out, args.full) == (0, common.DEFAULT_OUT, False)
+    # no lesson script on the command line: the figures go to output/ in the working folder
+    assert (args.seed, args.out, args.full) == (0, Path.cwd() / "output", False)
     monkeypatch.setattr(sys, "argv", ["05_kl_divergence.py", "--seed", "3"])  # %run ... --seed 3
     assert common.parse_args("Lesson 99: a title.").seed == 3
     assert common.run(lambda: 0) is None  # the kernel lives on
@@ -254,7 +279,7 @@ def test_a_lesson_runs_top_to_bottom_in_a_real_kernel(tmp_path):
                                            "language": "python"}
         client = nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
                                          resources={"metadata": {"path": str(ROOT / "lessons")}})
-        client.execute(env={**os.environ, "MPLBACKEND": "Agg", **THREADS})
+        client.execute(env=child_env())
         return notebook
 
     notebook = jupytext.reads(source(LESSONS[0]), fmt="py:percent")
@@ -268,7 +293,42 @@ def test_a_lesson_runs_top_to_bottom_in_a_real_kernel(tmp_path):
     assert (tmp_path / "01_histograms.png").is_file()
 
     failing = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "import _common\n\ndef main():\n    check = _common.Checks()\n"
+        f"{COMMON_IMPORT}\n\ndef main():\n    check = _common.Checks()\n"
         "    check(False, 'a false claim')\n    return check.finish()\n\n_common.run(main)")])
     with pytest.raises(nbclient.exceptions.CellExecutionError, match="LessonFailed"):
         execute(failing)
+
+
+def test_korean_guide_lists_every_lesson_and_cites_only_what_exists():
+    """docs/ko.md, the guide for the lecture note's readers: the lessons in the note's order;
+    every numvae name, ModelConfig option and exercise it cites must exist (so that renames
+    in the package show up here). New exercises need not be listed to pass."""
+    import importlib
+
+    import numvae as nv
+    from numvae.exercises.catalog import EXERCISES
+    from numvae.model_config import ModelConfig
+
+    guide = (ROOT / "docs" / "ko.md").read_text(encoding="utf-8")
+    assert "docs/ko.md" in (ROOT / "README.md").read_text(encoding="utf-8"), "README must link it"
+    headings = re.findall(r"^### (\d\d) .* — `(\d\d_\w+\.py)`", guide, re.M)
+    assert [name for _, name in headings] == LESSONS, "one section per lesson, in the note's order"
+    assert all(number == name[:2] for number, name in headings)
+    for dotted in set(re.findall(r"`nv\.([A-Za-z_][\w.]*)", guide)):
+        target = nv
+        for part in dotted.split("."):
+            assert hasattr(target, part), f"docs/ko.md cites nv.{dotted}, which does not exist"
+            target = getattr(target, part)
+    for dotted in set(re.findall(r"`numvae\.([\w.]+)\.(\w+)`", guide)):
+        module = importlib.import_module(f"numvae.{dotted[0]}")
+        assert hasattr(module, dotted[1]), f"docs/ko.md cites numvae.{'.'.join(dotted)}"
+    fields = set(ModelConfig.__dataclass_fields__)
+    for option in re.findall(r"nv\.ModelConfig\((\w+)=", guide):
+        assert option in fields, f"docs/ko.md cites ModelConfig({option}=...), not a field"
+    catalog = {e.number: e.name for e in EXERCISES}
+    rows = re.findall(r"^\| (\d+) \| `(\w+)` \|", guide, re.M)
+    assert len(rows) >= 10, "the exercise table"
+    for number, name in rows:
+        assert catalog.get(int(number)) == name, f"docs/ko.md lists exercise {number} as {name}"
+    for command in set(re.findall(r"python -m numvae (\w+)", guide)):
+        assert (ROOT / "numvae" / "cli" / f"{command}.py").is_file(), f"no command numvae {command}"

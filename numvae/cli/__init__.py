@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import evaluate, exercises, explore, gradcheck, plot, sample, train
+from . import evaluate, exercises, explore, gradcheck, lessons, plot, sample, train
 
 COMMANDS = [
     train,
@@ -20,6 +20,7 @@ COMMANDS = [
     gradcheck,
     exercises,
     explore,
+    lessons,
 ]
 
 EPILOG = """examples:
@@ -32,6 +33,8 @@ EPILOG = """examples:
   numvae gradcheck --variance-head relu         # finite-difference check of every gradient
   numvae explore runs/seed                      # a web page to drag through the latent space
   numvae exercises init hw1                     # student exercises; then: numvae exercises check hw1
+  numvae lessons list                           # the lecture's lessons; numvae lessons run 04
+  numvae lessons export nb --notebooks          # the lessons as Jupyter notebooks in nb/
 
 (python -m numvae ... is the same program.)
 """

@@ -1,9 +1,10 @@
-"""Plumbing shared by the lessons: command line, output folder, data, check lines, figures.
+"""What every lesson script imports: command line, output folder, data, check lines, figures.
 
-No math lives here: every formula a lesson uses comes from ``numvae``. Importing this
-module also lets ``python lessons/NN_topic.py`` find ``numvae`` in a fresh checkout that
-was never pip-installed (it puts the repository root on ``sys.path`` only when numvae is
-not importable already).
+No math lives here: every formula a lesson uses comes from ``numvae``. The lessons
+(``lessons/NN_topic.py`` in a clone, ``numvae/lessons/`` in the installed package) import
+it as ``from numvae.plumbing import lesson as _common``, so that a lesson needs nothing but
+numvae installed: run from a clone, from the installed package (``numvae lessons run``),
+copied anywhere (``numvae lessons export``), or opened alone as a notebook (Colab).
 
 Each lesson prints its claims as lines
 
@@ -16,14 +17,19 @@ and ends with ``_common.run(main)``, which behaves as the place it runs in expec
   and the process exits with status 1 when any check failed, so ``tests/test_lessons.py``
   (and a student) can tell at a glance whether the lesson's argument still holds;
 * in a Jupyter kernel (the lesson is a percent-format script: ``# %%`` code cells and
-  ``# %% [markdown]`` cells, so jupytext opens it as a notebook): the kernel's own command
-  line (``-f kernel-*.json``) is ignored and the defaults are used, every figure is shown
-  below the cell as well as written to its file, and the last cell reports the tally
-  without stopping the kernel, or raises ``LessonFailed`` when a check failed, so that a
-  notebook run fails visibly. ``%run lessons/NN_topic.py --seed 1`` honours the options.
+  ``# %% [markdown]`` cells, so jupytext opens it as a notebook, and ``numvae lessons
+  export --notebooks`` writes it as one): the kernel's own command line
+  (``-f kernel-*.json``) is ignored and the defaults are used, every figure is shown below
+  the cell as well as written to its file, and the last cell reports the tally without
+  stopping the kernel, or raises ``LessonFailed`` when a check failed, so that a notebook
+  run fails visibly. ``%run lessons/NN_topic.py --seed 1`` honours the options.
 
-A lesson's header, its module docstring, is machine-readable; ``lesson_info`` reads it
-without running the lesson::
+Figures go to ``--out``; by default to ``output/`` beside the lesson script
+(``lessons/output/`` in a clone), or, in a notebook, to ``output/`` in the kernel's
+working folder (the notebook's own folder in Jupyter).
+
+A lesson's header, its module docstring, is machine-readable (``lesson_files.lesson_info``
+reads it without running the lesson)::
 
     Lesson NN: <title>.                                   the first line
     Shows: <what the lesson shows, one line>
@@ -32,8 +38,6 @@ without running the lesson::
 """
 
 import argparse
-import ast
-import importlib.util
 import re
 import sys
 import time
@@ -45,11 +49,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # figures go to files; a notebook shows the written file (see announce)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if importlib.util.find_spec("numvae") is None:
-    sys.path.insert(0, str(REPO_ROOT))
-
-DEFAULT_OUT = Path(__file__).resolve().parent / "output"
+LESSON_SCRIPT = re.compile(r"\d\d_\w+\.py")  # 04_elbo.py
 
 
 class LessonFailed(AssertionError):
@@ -59,6 +59,18 @@ class LessonFailed(AssertionError):
 def in_notebook() -> bool:
     """True when running inside a Jupyter kernel (ipykernel imported), not from a shell."""
     return "ipykernel" in sys.modules
+
+
+def default_out() -> Path:
+    """``output/`` beside the lesson script being run, else (a notebook) in the working folder.
+
+    ``python lessons/04_elbo.py`` and ``%run lessons/04_elbo.py`` give ``lessons/output/``;
+    a notebook cell, whose ``sys.argv[0]`` is the kernel's launcher, gives ``./output/``.
+    """
+    script = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if script is not None and LESSON_SCRIPT.fullmatch(script.name) and script.is_file():
+        return script.resolve().parent / "output"
+    return Path.cwd() / "output"
 
 
 def parse_args(doc: str, argv: list[str] | None = None,
@@ -80,8 +92,9 @@ def parse_args(doc: str, argv: list[str] | None = None,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the lesson's Generator (default 0)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                        help="folder for the figures (default lessons/output/)")
+    parser.add_argument("--out", type=Path, default=default_out(),
+                        help="folder for the figures (default: output/ beside the lesson, "
+                             "lessons/output/ in a clone)")
     if full_help:
         parser.add_argument("--full", action="store_true", help=full_help)
     if argv is None and in_notebook():
@@ -185,23 +198,3 @@ def stopwatch() -> Iterator[list]:
         yield out
     finally:
         out[0] = time.perf_counter() - start
-
-
-def lesson_info(path: Path) -> dict:
-    """What a lesson's header says, read without running it.
-
-    Returns {"number": 5, "name": "05_kl_divergence", "title": ..., "shows": ...,
-    "seconds": 2.0, "figures": ["05_kl.png"]}; raises ValueError naming the missing part.
-    """
-    path = Path(path)
-    doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
-    first = re.match(r"Lesson (\d\d): (.+)", doc)
-    shows = re.search(r"^Shows: +(.+(?:\n {2,}\S.*)*)", doc, re.M)
-    seconds = re.search(r"^Run: .*\(about (\d+(?:\.\d+)?) s\b", doc, re.M)
-    for part, found in (("'Lesson NN: title' first line", first), ("'Shows:' line", shows),
-                        ("'Run: ... (about N s)' line", seconds)):
-        if not found:
-            raise ValueError(f"{path.name}: the header has no {part}")
-    return {"number": int(first[1]), "name": path.stem, "title": first[2].rstrip("."),
-            "shows": " ".join(shows[1].split()), "seconds": float(seconds[1]),
-            "figures": sorted(set(re.findall(r"\b\d\d_\w+\.png\b", doc)))}
