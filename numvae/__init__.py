@@ -18,6 +18,18 @@ derivation. Read the modules in this order, which follows the lecture note:
 
 from .autoencoder import Autoencoder
 from .autoregressive import LogisticAutoregressive, autoregressive_mask
+from .convolution import (
+    col2im,
+    conv2d_backward,
+    conv2d_forward,
+    conv2d_multiply_adds,
+    conv2d_output_shape,
+    conv_transpose2d_backward,
+    conv_transpose2d_forward,
+    conv_transpose2d_multiply_adds,
+    conv_transpose2d_output_shape,
+    im2col,
+)
 from .data import DATASET_NAMES, Dataset, load_dataset, read_amat, read_idx
 from .diagnostics import (
     active_units,
@@ -99,4 +111,10 @@ __all__ += [
     "kl_per_dimension", "mvn_log_prob", "mvn_sample", "nearest_neighbor_distance", "pathwise_gradient",
     "sample_categorical", "score_function_gradient", "sigma_head_backward", "sigma_head_forward", "softmax",
     "squared_distance",
+]
+
+__all__ += [
+    "col2im", "conv2d_backward", "conv2d_forward", "conv2d_multiply_adds", "conv2d_output_shape",
+    "conv_transpose2d_backward", "conv_transpose2d_forward", "conv_transpose2d_multiply_adds",
+    "conv_transpose2d_output_shape", "im2col",
 ]
