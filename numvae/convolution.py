@@ -17,8 +17,9 @@ gradient of the product above with respect to the patches is W_mat^T @ dout, and
 col2im, the adjoint of im2col, adds every patch's gradient back onto the pixels it was
 read from. That pair of steps, col2im(W_mat^T @ g), is both ``conv2d_backward``'s dx and
 ``conv_transpose2d_forward``; and the transposed convolution's own backward is an
-ordinary convolution (im2col and one product). So this file has exactly two cores,
-``_conv`` and ``_conv_transpose``, and each public function uses both of them once.
+ordinary convolution (im2col and one product). So this file has exactly two cores:
+``_conv`` serves conv2d's forward and the transposed convolution's backward, and
+``_conv_transpose`` serves conv2d's backward and the transposed convolution's forward.
 
 Conventions (those of PyTorch):
     x     (N, C_in, H, W)          NCHW: examples, channels, rows, columns
@@ -42,6 +43,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from ._checks import check_ndim
 
 IntPair = int | tuple[int, int]
+Gradients = tuple[np.ndarray | None, np.ndarray, np.ndarray]  # (dx, dW, db); dx None if not asked
 
 
 # --------------------------------------------------------------------------------------
@@ -176,7 +178,8 @@ def _rows_to_nchw(rows: np.ndarray, N: int, H: int, W: int, b: np.ndarray | None
 # conv2d
 # --------------------------------------------------------------------------------------
 
-def conv2d_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray, stride: IntPair = 1, padding: IntPair = 0):
+def conv2d_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray, stride: IntPair = 1,
+                   padding: IntPair = 0) -> tuple[np.ndarray, tuple]:
     """2-D convolution (cross-correlation: the kernel is not flipped), NCHW.
 
         out[n, o, i, j] = b[o] + sum_{c, u, v} W[o, c, u, v] * x_pad[n, c, i*sh + u, j*sw + v]
@@ -197,7 +200,8 @@ def conv2d_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray, stride: IntPair 
     return out, (cols, W, x.shape, out_shape, stride, padding)
 
 
-def conv2d_backward(dout: np.ndarray, cache, compute_dx: bool = True, out=None):
+def conv2d_backward(dout: np.ndarray, cache: tuple, compute_dx: bool = True,
+                    out: tuple[np.ndarray, np.ndarray] | None = None) -> Gradients:
     """Gradients of conv2d. With G = dout as rows (C_out, N*OH*OW) and cols = im2col(x):
 
         dL/dW = G @ cols^T                reshaped to (C_out, C_in, KH, KW)
@@ -242,7 +246,7 @@ def conv2d_backward(dout: np.ndarray, cache, compute_dx: bool = True, out=None):
 # --------------------------------------------------------------------------------------
 
 def conv_transpose2d_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray, stride: IntPair = 1,
-                             padding: IntPair = 0, output_padding: IntPair = 0):
+                             padding: IntPair = 0, output_padding: IntPair = 0) -> tuple[np.ndarray, tuple]:
     """Transposed 2-D convolution, NCHW: the input-gradient of conv2d, run forward.
 
     Every input pixel adds a copy of the kernel, scaled by the pixel, onto the output;
@@ -256,12 +260,16 @@ def conv_transpose2d_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray, stride
 
     which is conv2d_backward's dx with dout = x: this layer is the transpose (adjoint)
     of ``conv2d_forward`` with the same W, and maps its OH x OW outputs back to H x W.
+
     A stride-s conv2d maps s input sizes to the same output size; ``output_padding``
-    (< stride) says which one is meant, by adding rows and columns at the bottom and
-    right, which receive only b. The textbook picture of the same map: insert s-1 zeros
-    between the pixels of x, pad by K-1-p (plus output_padding at the bottom and right),
-    and cross-correlate with W flipped in both spatial axes and its channel axes swapped
-    (why col2im instead: ``conv2d_backward``).
+    (< stride) says which one is meant, by keeping that many more rows (columns) at the
+    bottom (right): rows that ``padding`` would otherwise have cut or, past the end of
+    the spread-out kernels, rows that hold b alone.
+
+    The textbook picture of the same map: insert s-1 zeros between the pixels of x, pad
+    by K-1-p (plus output_padding at the bottom and right), and cross-correlate with W
+    flipped in both spatial axes and its channel axes swapped (why col2im instead: see
+    ``conv2d_backward``).
 
     Shapes: x (N, C_in, H, W), W (C_in, C_out, KH, KW), b (C_out,)
             -> out (N, C_out, OH, OW),  OH = (H - 1) sh - 2 ph + KH + output_padding_h, OW likewise.
@@ -277,7 +285,8 @@ def conv_transpose2d_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray, stride
     return out, (X, W, x.shape, out_shape, stride, padding)
 
 
-def conv_transpose2d_backward(dout: np.ndarray, cache, compute_dx: bool = True, out=None):
+def conv_transpose2d_backward(dout: np.ndarray, cache: tuple, compute_dx: bool = True,
+                              out: tuple[np.ndarray, np.ndarray] | None = None) -> Gradients:
     """Gradients of the transposed convolution: ordinary convolutions of dout.
 
     With D = im2col(dout) (C_out*KH*KW, N*H*W), at the forward's stride and padding:
@@ -285,8 +294,9 @@ def conv_transpose2d_backward(dout: np.ndarray, cache, compute_dx: bool = True, 
         dL/dW = X @ D^T    reshaped to (C_in, C_out, KH, KW)
         dL/db = sum over n, i, j of dout                                   (C_out,)
     (the adjoint of col2im is im2col; that of multiplying by W_mat^T is multiplying by
-    W_mat). The windows of dout number exactly H x W; the output_padding rows and
-    columns lie outside all of them, so only b's gradient sees them.
+    W_mat). The windows of the padded dout number exactly H x W and miss only its last
+    output_padding rows (columns): padding zeros, or output pixels that held b alone,
+    which only db sees.
 
     ``compute_dx=False`` skips dL/dx (returned as None); ``out`` may be a pair (dW, db)
     to write the weight gradients into. Returns (dx, dW, db).
