@@ -215,15 +215,17 @@ def conv2d_backward(dout: np.ndarray, cache: tuple, compute_dx: bool = True,
     pixels of dout, pad by K-1-p, and cross-correlate with W flipped in both spatial
     axes and with its two channel axes swapped.
 
-    Why col2im and not that picture (measured, ``python benchmarks/bench_conv.py
-    --alternatives``, batch 128, float32, 2 cores): the zero-inserted dout makes the
-    patches matrix s^2 = 4 times larger than col2im's input, 72 MiB instead of 9 MiB
-    for the VAE's 64 -> 32 channel layer (8x8 -> 16x16) and 144 MiB instead of 1.1 MiB
-    for its 32 -> 1 layer (16x16 -> 32x32), and its product multiplies those zeros: it
-    took 1.6x and 12x col2im's time there. Splitting the kernel into s^2 stride-1
-    sub-kernels ("sub-pixel") avoids the zeros but must interleave s^2 output images
-    pixel by pixel, a copy NumPy does slowly; it was as fast as col2im on the first
-    layer and 3x slower on the second, and harder to read.
+    Why col2im and not that picture: measured with ``python benchmarks/bench_conv.py
+    --alternatives`` (batch 128, float32, 2 cores, the decoder's two shapes). Zero
+    insertion builds a patches matrix s^2 = 4 times larger than col2im's input and
+    multiplies its zeros: 72 MiB instead of 9 MiB for the 64 -> 32 channel layer
+    (8x8 -> 16x16), 144 MiB instead of 1.1 MiB for the 32 -> 1 layer (16x16 -> 32x32),
+    and 1.3x and 11-13x col2im's time. A third way, "sub-pixel" (split the kernel into
+    s^2 stride-1 kernels, one product for all of them, then interleave the s^2 output
+    images pixel by pixel), was 1.7x faster than col2im on the 64 -> 32 layer (25 ms
+    against 42) but 2.2-2.7x slower on the 32 -> 1 layer, whose 32-channel input it
+    copies 4 times over. col2im was kept: it is im2col run backwards, which is what this
+    file teaches, and the only one of the three that multiplies no zeros.
 
     ``compute_dx=False`` skips dL/dx (returned as None): the first layer never needs it,
     and it is a matrix product plus a col2im. ``out`` may be a pair (dW, db) of arrays to
