@@ -67,9 +67,7 @@ def im2col(x: np.ndarray, kernel_size: IntPair, stride: IntPair = 1, padding: In
 
     How: ``sliding_window_view`` gives every window as a view of x_pad, with no copy,
     shape (N, C, H+2ph-KH+1, W+2pw-KW+1, KH, KW); [::sh, ::sw] keeps every s-th window;
-    the final reshape is the one copy. (That copy is usually made once, into a new
-    array; only when the windows already lie in order in memory, e.g. a 1x1 kernel at
-    stride 1 on a single image and channel, is cols a read-only view of x.)
+    copying those windows, transposed, into cols is the one copy.
     """
     x = np.asarray(x)
     check_ndim("x", x, 4, "(N, C, H, W)")
@@ -87,7 +85,11 @@ def im2col(x: np.ndarray, kernel_size: IntPair, stride: IntPair = 1, padding: In
     # Channels and kernel offsets first, so that row (c, u, v) meets column (c, u, v) of W_mat.
     # This copy measured 3x faster than the transposed layout, one patch per row, at the
     # VAE's 32 -> 64 layer: its inner loop runs along OW (8 or 16 long), not along KW (3).
-    return windows.transpose(1, 4, 5, 0, 2, 3).reshape(C * KH * KW, N * OH * OW)
+    # (Written into a new array rather than by reshape, which in rare layouts would return
+    # a view of x: a cache must not change when the caller reuses x's memory.)
+    cols = np.empty((C * KH * KW, N * OH * OW), dtype=x.dtype)
+    cols.reshape(C, KH, KW, N, OH, OW)[...] = windows.transpose(1, 4, 5, 0, 2, 3)
+    return cols
 
 
 def col2im(cols: np.ndarray, x_shape: tuple[int, int, int, int], kernel_size: IntPair,

@@ -154,6 +154,18 @@ def test_im2col_columns_are_the_patches():
                 np.testing.assert_array_equal(cols[:, (n * OH + i) * OW + j], patch.ravel())
 
 
+def test_im2col_is_always_a_new_array():
+    """Even where a reshape could return a view of x (1x1 kernel, one image and channel):
+    conv2d caches cols for dW, and the caller may reuse x's memory before the backward."""
+    x = np.arange(12.0).reshape(1, 1, 3, 4)
+    cols = nv.im2col(x, 1)
+    assert not np.shares_memory(cols, x)
+    out, cache = nv.conv2d_forward(x, np.ones((1, 1, 1, 1)), np.zeros(1))
+    dW_before = nv.conv2d_backward(np.ones(out.shape), cache)[1].copy()
+    x[...] = 0
+    np.testing.assert_array_equal(nv.conv2d_backward(np.ones(out.shape), cache)[1], dW_before)
+
+
 # --- PyTorch, an implementation written by others ------------------------------------------
 
 @pytest.fixture(scope="module")
