@@ -60,6 +60,7 @@ def correlate_reference(x, W, b, stride, padding):
     return out[:, :, ::sh, ::sw]
 
 
+@settings(max_examples=30)
 @given(conv2d_case())
 def test_conv2d_matches_scipy_correlate(case):
     out, _ = nv.conv2d_forward(**case)
@@ -94,6 +95,7 @@ def dilated_reference(x, W, b, stride, padding, output_padding):
     return full[:, :, ph:full.shape[2] - ph, pw:full.shape[3] - pw]
 
 
+@settings(max_examples=30)
 @given(conv_transpose2d_case())
 def test_conv_transpose2d_matches_the_zero_insertion_picture(case):
     out, _ = nv.conv_transpose2d_forward(**case)
@@ -187,7 +189,7 @@ def torch_gradients(torch_fn, case, dout, **kwargs):
     return out.detach().numpy(), xt.grad.numpy(), Wt.grad.numpy(), bt.grad.numpy()
 
 
-@settings(max_examples=30)
+@settings(max_examples=20)
 @given(conv2d_case())
 def test_conv2d_agrees_with_pytorch(torch_one_thread, case):
     F = pytest.importorskip("torch.nn.functional")
@@ -198,7 +200,7 @@ def test_conv2d_agrees_with_pytorch(torch_one_thread, case):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
 
-@settings(max_examples=30)
+@settings(max_examples=20)
 @given(conv_transpose2d_case())
 def test_conv_transpose2d_agrees_with_pytorch(torch_one_thread, case):
     F = pytest.importorskip("torch.nn.functional")
