@@ -13,6 +13,7 @@ derivation. The modules, in the order of the lecture note:
     reparameterization   z = mu + sigma * eps and its backward
     gradient_estimators  pathwise (reparameterized) against score-function gradients
     layers, mlp          Linear, ReLU, ELU, sigmoid, tanh, softplus, the seed's sigma head: pairs
+    convolution          conv2d and its transpose: im2col and one matrix product each
     model_config, vae    the VAE, top to bottom; autoencoder: the same without the KL
     params, optim, train parameters in one flat buffer, SGD and Adam, the mini-batch loop
     iwae                 the importance-weighted bound L_k and log p(x)
@@ -34,6 +35,18 @@ from .categorical import (
     kl_categorical,
     sample_categorical,
     softmax,
+)
+from .convolution import (
+    col2im,
+    conv2d_backward,
+    conv2d_forward,
+    conv2d_multiply_adds,
+    conv2d_output_shape,
+    conv_transpose2d_backward,
+    conv_transpose2d_forward,
+    conv_transpose2d_multiply_adds,
+    conv_transpose2d_output_shape,
+    im2col,
 )
 from .data import DATASET_NAMES, Dataset, load_dataset, read_amat, read_idx
 from .diagnostics import (
@@ -107,6 +120,9 @@ __all__ = [
     "sigmoid_backward", "tanh_forward", "tanh_backward", "softplus", "softplus_forward", "softplus_backward",
     "elu_forward", "elu_backward",
     "relu_sigma_logvar_forward", "relu_sigma_logvar_backward",
+    "im2col", "col2im", "conv2d_forward", "conv2d_backward", "conv_transpose2d_forward",
+    "conv_transpose2d_backward", "conv2d_output_shape", "conv_transpose2d_output_shape",
+    "conv2d_multiply_adds", "conv_transpose2d_multiply_adds",
     # the models and their training
     "ModelConfig", "VAE", "CVAE", "Autoencoder", "LossParts", "ParamDict", "SGD", "Adam",
     "train_epoch", "evaluate", "fit",
