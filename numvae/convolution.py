@@ -40,7 +40,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._checks import check_ndim
+from .plumbing.checks import check_ndim
 
 IntPair = int | tuple[int, int]
 Gradients = tuple[np.ndarray | None, np.ndarray, np.ndarray]  # (dx, dW, db); dx None if not asked
