@@ -15,7 +15,7 @@ import numpy as np
 
 from .layers import linear_backward, linear_forward, sigmoid
 from .likelihoods import log_likelihood, log_likelihood_grad
-from .mlp import init_params, linear_shapes, mlp_shapes
+from .mlp import init_params, linear_shapes
 from .model_config import ModelConfig, check_data, check_labels
 from .params import ParamDict, check_params
 from .plumbing.checks import as_matrix, check_generator, check_positive_int
@@ -26,6 +26,8 @@ from .vae import (
     decoder_shapes,
     encoder_body_backward,
     encoder_body_forward,
+    encoder_needs_dh,
+    encoder_shapes,
 )
 
 
@@ -43,10 +45,9 @@ class Autoencoder:
 
     def param_shapes(self) -> dict[str, tuple[int, ...]]:
         """Encoder, its code layer enc.mu, decoder: the VAE's names without the variance head."""
-        c = self.config
-        width = c.hidden[-1] if c.hidden else c.input_dim
-        return {**mlp_shapes("enc", (c.input_dim, *c.hidden)), **linear_shapes("enc.mu", width, c.latent),
-                **decoder_shapes(c)}
+        encoder, width = encoder_shapes(self.config)
+        code = linear_shapes("enc.mu", width, self.config.latent)
+        return {**encoder, **code, **decoder_shapes(self.config)}
 
     def init_params(self, rng: np.random.Generator, dtype=np.float32) -> ParamDict:
         return init_params(self.param_shapes(), rng, dtype)
@@ -62,16 +63,17 @@ class Autoencoder:
 
     def encode_forward(self, params, x: np.ndarray):
         """The code z = MLP_enc(x) W_z + b_z.  x (N, D) -> (z (N, K), cache)."""
-        h, body_cache = encoder_body_forward(params, x, self.config)  # (N, H)
+        h, body_cache = encoder_body_forward(params, x, None, self.config)  # (N, H)
         z, z_cache = linear_forward(h, params["enc.mu.W"], params["enc.mu.b"])  # (N, K)
         return z, (body_cache, z_cache)
 
     def encode_backward(self, dz: np.ndarray, cache, grads) -> None:
         """Every encoder gradient into ``grads`` from dz (N, K)."""
         body_cache, z_cache = cache
-        dh, _, _ = linear_backward(dz, z_cache, compute_dx=bool(body_cache),
+        compute_dh = encoder_needs_dh(self.config)  # not when h is x itself
+        dh, _, _ = linear_backward(dz, z_cache, compute_dx=compute_dh,
                                    out=(grads["enc.mu.W"], grads["enc.mu.b"]))
-        if body_cache:
+        if compute_dh:
             encoder_body_backward(dh, body_cache, grads, self.config)
 
     def encode(self, params, x):

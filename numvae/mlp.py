@@ -82,14 +82,18 @@ def mlp_backward(dh: np.ndarray, caches, grads, prefix: str, compute_dx: bool = 
 
 
 def init_uniform(params, rng: np.random.Generator) -> None:
-    """Fill every W (fan_in, fan_out) and its b with U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+    """Fill every weight W and its bias b with U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
 
-    The default initialisation of a PyTorch ``nn.Linear`` layer, so that numvae and the
-    PyTorch baseline in ``benchmarks/`` start from the same distribution.
+    The default initialisation of PyTorch's ``nn.Linear`` and ``nn.Conv2d`` layers, so that
+    numvae and the PyTorch baselines in ``benchmarks/`` start from the same distribution.
+    fan_in is W's first axis for a linear layer (numvae's W is (in, out)), and
+    prod(W.shape[1:]) for a 4-D convolution kernel, as PyTorch computes it for both
+    kinds of convolution.
     """
     for name, W in params.items():
         if name.endswith(".W"):
-            bound = 1.0 / np.sqrt(W.shape[0])
+            fan_in = W.shape[0] if W.ndim == 2 else int(np.prod(W.shape[1:]))
+            bound = 1.0 / np.sqrt(fan_in)
             W[...] = rng.uniform(-bound, bound, size=W.shape)
             b = params[name[:-2] + ".b"]
             b[...] = rng.uniform(-bound, bound, size=b.shape)

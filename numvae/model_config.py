@@ -17,6 +17,7 @@ from .plumbing.checks import as_matrix, check_finite, check_positive_int
 LIKELIHOODS = ("bernoulli", "gaussian")
 VARIANCE_HEADS = ("logvar", "relu")
 PRIORS = ("standard", "mixture")
+ARCHITECTURES = ("mlp", "conv")
 ACTIVATIONS = ("relu", "elu", "tanh")
 OBJECTIVES = ("elbo", "iwae")
 
@@ -30,6 +31,10 @@ class ModelConfig:
     variance_head: 'logvar' (logvar = h W + b, the common choice) or 'relu' (the seed's
     sigma = ReLU(h W + b) + sigma_floor); ignored by the plain autoencoder.
     activation: of the hidden layers, 'relu' (the lecture's), 'elu' or 'tanh'.
+    arch: 'mlp' (fully connected throughout) or 'conv' (the lecture's convolutional
+    encoder and decoder around the hidden layers, ``conv_net.py``), which needs
+    image_shape (H, W) with H * W = input_dim and H, W multiples of 4, and uses
+    conv_channels (C1, C2) channels.
     output_logvar: log-variance of the Gaussian likelihood (0 means sigma = 1).
 
     The next chapter's axes, each independent of the others:
@@ -49,6 +54,9 @@ class ModelConfig:
     sigma_floor: float = 0.05
     output_logvar: float = 0.0
     activation: str = "relu"
+    arch: str = "mlp"
+    image_shape: tuple[int, int] | None = None
+    conv_channels: tuple[int, int] = (32, 64)
     classes: int = 0
     prior: str = "standard"
     components: int = 0
@@ -68,6 +76,7 @@ class ModelConfig:
             raise ValueError(
                 f"variance_head must be one of {VARIANCE_HEADS}, got {self.variance_head!r}"
             )
+        self._check_network()
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
         if not self.sigma_floor > 0:
@@ -89,9 +98,38 @@ class ModelConfig:
             raise ValueError(f"k is the number of draws of objective='iwae'; the ELBO uses one, "
                              f"got k={self.k}")
 
+    def _check_network(self) -> None:
+        if self.arch not in ARCHITECTURES:
+            raise ValueError(f"arch must be one of {ARCHITECTURES}, got {self.arch!r}")
+        channels = tuple(self.conv_channels)
+        if len(channels) != 2:
+            raise ValueError(f"conv_channels must be two channel counts (C1, C2), got {self.conv_channels!r}")
+        for i, c in enumerate(channels):
+            check_positive_int(f"conv_channels[{i}]", c)
+        object.__setattr__(self, "conv_channels", tuple(int(c) for c in channels))
+        if self.image_shape is not None:
+            shape = tuple(self.image_shape)
+            if len(shape) != 2:
+                raise ValueError(f"image_shape must be (height, width), got {self.image_shape!r}")
+            for i, side in enumerate(shape):
+                check_positive_int(f"image_shape[{i}]", side)
+            if shape[0] * shape[1] != self.input_dim:
+                raise ValueError(f"image_shape {shape} holds {shape[0] * shape[1]} pixels, but input_dim is "
+                                 f"{self.input_dim}")
+            object.__setattr__(self, "image_shape", (int(shape[0]), int(shape[1])))
+        if self.arch == "conv":
+            if self.image_shape is None:
+                raise ValueError("arch='conv' needs image_shape=(height, width): the convolutions see images")
+            if self.image_shape[0] % 4 or self.image_shape[1] % 4:
+                raise ValueError(f"arch='conv' halves each side twice, so image_shape must be multiples "
+                                 f"of 4, got {self.image_shape} (pad the images, e.g. MNIST's 28 x 28 "
+                                 f"to 32 x 32)")
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["hidden"] = list(self.hidden)
+        d["conv_channels"] = list(self.conv_channels)
+        d["image_shape"] = None if self.image_shape is None else list(self.image_shape)
         return d
 
 

@@ -30,6 +30,15 @@ from __future__ import annotations
 import numpy as np
 
 from . import iwae
+from .conv_net import (
+    conv_decoder_backward,
+    conv_decoder_forward,
+    conv_decoder_shapes,
+    conv_encoder_backward,
+    conv_encoder_forward,
+    conv_encoder_shapes,
+    feature_size,
+)
 from .layers import (
     linear_backward,
     linear_forward,
@@ -88,38 +97,78 @@ VARIANCE_HEADS = {
 }
 
 
-# ----- the networks: the encoder's hidden layers, the decoder (shared with the autoencoder) --
-def encoder_body_forward(params, inputs: np.ndarray, config: ModelConfig):
-    """h = MLP_enc(inputs), the hidden layers the heads read.  (N, D) -> (h (N, H), cache)."""
-    return mlp_forward(params, "enc", inputs, len(config.hidden), config.activation)
+# ----- the networks (shared with the autoencoder) -------------------------------------------
+# An MLP, or the lecture's convolutions around one (conv_net.py, ModelConfig(arch='conv')).
+# A conditional model appends one_hot(y) where the inputs become a vector: to x (or to the
+# convolutions' features) in the encoder, to z in the decoder.
+
+def encoder_body_forward(params, x: np.ndarray, y, config: ModelConfig):
+    """h = MLP_enc([features(x), one_hot(y)]), the layer the heads read.  x (N, D) -> (h (N, H), cache).
+
+    features(x) is x itself for arch='mlp', the flattened convolutions for arch='conv'.
+    """
+    features, conv_cache = conv_encoder_forward(params, x, config) if config.arch == "conv" else (x, None)
+    inputs = with_label(features, y, config.classes)  # (N, F), or (N, F + C) with a label
+    h, mlp_caches = mlp_forward(params, "enc", inputs, len(config.hidden), config.activation)
+    return h, (conv_cache, mlp_caches, features.shape[1])
 
 
 def encoder_body_backward(dh: np.ndarray, cache, grads, config: ModelConfig) -> None:
     """Every hidden layer's gradient into ``grads`` (none for the data itself)."""
-    mlp_backward(dh, cache, grads, "enc", compute_dx=False, activation=config.activation)
+    conv_cache, mlp_caches, n_features = cache
+    dinputs = mlp_backward(dh, mlp_caches, grads, "enc", compute_dx=conv_cache is not None,
+                           activation=config.activation)
+    if conv_cache is not None:
+        conv_encoder_backward(dinputs[:, :n_features], conv_cache, grads)  # the label's part dropped
+
+
+def encoder_needs_dh(config: ModelConfig) -> bool:
+    """Whether the heads' input h has layers below it to send a gradient to (not when h = x)."""
+    return bool(config.hidden) or config.arch == "conv"
 
 
 def decoder_forward(params, z: np.ndarray, config: ModelConfig):
-    """logits = MLP_dec(z) W_out + b_out.  z (N, K) -> logits (N, D); returns (logits, cache)."""
+    """logits = MLP_dec(z) W_out + b_out (or the transposed convolutions).  z (N, K) -> (N, D).
+
+    Returns (logits, cache); z is [z, one_hot(y)] (N, K + C) for a conditional model.
+    """
     h, mlp_caches = mlp_forward(params, "dec", z, len(config.hidden), config.activation)  # (N, H)
-    logits, out_cache = linear_forward(h, params["dec.out.W"], params["dec.out.b"])  # (N, D)
+    if config.arch == "conv":
+        logits, out_cache = conv_decoder_forward(params, h, config)
+    else:
+        logits, out_cache = linear_forward(h, params["dec.out.W"], params["dec.out.b"])  # (N, D)
     return logits, (mlp_caches, out_cache)
 
 
 def decoder_backward(dlogits: np.ndarray, cache, grads, config: ModelConfig) -> np.ndarray:
-    """Every decoder gradient into ``grads``; returns dz (N, K)."""
+    """Every decoder gradient into ``grads``; returns dz (N, K) (or d[z, one_hot(y)])."""
     mlp_caches, out_cache = cache
-    dh, _, _ = linear_backward(dlogits, out_cache, out=(grads["dec.out.W"], grads["dec.out.b"]))
+    if config.arch == "conv":
+        dh = conv_decoder_backward(dlogits, out_cache, grads)
+    else:
+        dh, _, _ = linear_backward(dlogits, out_cache, out=(grads["dec.out.W"], grads["dec.out.b"]))
     return mlp_backward(dh, mlp_caches, grads, "dec", activation=config.activation)
+
+
+def encoder_shapes(config: ModelConfig) -> tuple[dict[str, tuple[int, ...]], int]:
+    """(the encoder's parameter shapes up to the heads, the width the heads read)."""
+    conv = config.arch == "conv"
+    n_inputs = (feature_size(config) if conv else config.input_dim) + config.classes
+    convolutions = conv_encoder_shapes(config) if conv else {}
+    shapes = {**convolutions, **mlp_shapes("enc", (n_inputs, *config.hidden))}
+    return shapes, config.hidden[-1] if config.hidden else n_inputs
 
 
 def decoder_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
     """dec.0 ... (the encoder's widths reversed), then dec.out: last width -> D.
 
-    The decoder reads z (K,), or [z, one_hot(y)] (K + C,) when the model is conditional.
+    The decoder reads z (K,), or [z, one_hot(y)] (K + C,) when the model is conditional;
+    with arch='conv' the transposed convolutions replace dec.out (``conv_decoder_shapes``).
     """
     sizes = (config.latent + config.classes, *reversed(config.hidden))
-    return {**mlp_shapes("dec", sizes), **linear_shapes("dec.out", sizes[-1], config.input_dim)}
+    out = (conv_decoder_shapes(config, sizes[-1]) if config.arch == "conv"
+           else linear_shapes("dec.out", sizes[-1], config.input_dim))
+    return {**mlp_shapes("dec", sizes), **out}
 
 
 class VAE:
@@ -141,10 +190,9 @@ class VAE:
     def param_shapes(self) -> dict[str, tuple[int, ...]]:
         """Every parameter's name and shape, in the order of the flow: encoder, heads, decoder, prior."""
         c = self.config
-        width = c.hidden[-1] if c.hidden else c.input_dim + c.classes
-        return {**mlp_shapes("enc", (c.input_dim + c.classes, *c.hidden)),
-                **linear_shapes("enc.mu", width, c.latent), **linear_shapes(self.head_name, width, c.latent),
-                **decoder_shapes(c), **self.prior.shapes()}
+        encoder, width = encoder_shapes(c)
+        heads = {**linear_shapes("enc.mu", width, c.latent), **linear_shapes(self.head_name, width, c.latent)}
+        return {**encoder, **heads, **decoder_shapes(c), **self.prior.shapes()}
 
     def init_params(self, rng: np.random.Generator, dtype=np.float32) -> ParamDict:
         """Linear layers as PyTorch initialises them, then the prior's own parameters."""
@@ -164,8 +212,7 @@ class VAE:
     # ----- encoder q(z|x) = N(mu, diag exp(logvar)) ----------------------------------------
     def encode_forward(self, params, x: np.ndarray, y=None):
         """x (N, D) -> (mu (N, K), logvar (N, K), cache) through the encoder and its heads."""
-        inputs = with_label(x, y, self.config.classes)  # (N, D), or (N, D + C) with a label
-        h, body_cache = encoder_body_forward(params, inputs, self.config)  # (N, H)
+        h, body_cache = encoder_body_forward(params, x, y, self.config)  # (N, H)
         mu, mu_cache = linear_forward(h, params["enc.mu.W"], params["enc.mu.b"])  # (N, K)
         logvar, head_cache = self.head_forward(params, h, self.config)  # (N, K)
         return mu, logvar, (body_cache, mu_cache, head_cache)
@@ -173,7 +220,7 @@ class VAE:
     def encode_backward(self, dmu: np.ndarray, dlogvar: np.ndarray, cache, grads) -> None:
         """Every encoder gradient into ``grads`` from dmu, dlogvar (N, K)."""
         body_cache, mu_cache, head_cache = cache
-        compute_dh = bool(body_cache)  # without hidden layers h is x: no gradient needed
+        compute_dh = encoder_needs_dh(self.config)  # not when h is x itself
         dh, _, _ = linear_backward(dmu, mu_cache, compute_dx=compute_dh,
                                    out=(grads["enc.mu.W"], grads["enc.mu.b"]))
         dh_head = self.head_backward(dlogvar, head_cache, grads, compute_dh)

@@ -178,3 +178,40 @@ def test_every_hidden_activation_has_correct_gradients(activation, model_class):
     _, grads = model.loss_and_grads(params, X, eps=eps)
     errors = nv.check_gradients(lambda: model.loss(params, X, eps=eps).loss, params, grads)
     assert max(errors.values()) < TOL, nv.format_gradient_table(errors, params.shapes())
+
+
+CONV_CASES = [((5,), 0, "logvar", "elbo", nv.VAE), ((), 0, "relu", "elbo", nv.VAE),
+              ((5,), 3, "relu", "iwae", nv.VAE), ((5,), 0, "logvar", "elbo", nv.Autoencoder),
+              ((), 0, "logvar", "elbo", nv.Autoencoder)]
+
+
+@pytest.mark.parametrize("hidden, classes, head, objective, model_class", CONV_CASES)
+def test_the_convolutional_network_has_correct_gradients(hidden, classes, head, objective, model_class):
+    config = nv.ModelConfig(64, hidden=hidden, latent=2, arch="conv", image_shape=(8, 8),
+                            conv_channels=(2, 3), classes=classes, variance_head=head,
+                            objective=objective, k=2 if objective == "iwae" else 1)
+    model = model_class(config)
+    rng = np.random.default_rng(0)
+    params = model.init_params(rng, dtype=np.float64)
+    x, y = X[:4], (Y[:4] if classes else None)
+    eps = rng.standard_normal((2, 4, 2) if objective == "iwae" else (4, 2))
+    _, grads = model.loss_and_grads(params, x, y=y, eps=eps)
+    errors = nv.check_gradients(lambda: model.loss(params, x, y=y, eps=eps).loss, params, grads)
+    assert max(errors.values()) < TOL, nv.format_gradient_table(errors, params.shapes())
+
+
+def test_the_convolutional_network_has_the_lectures_shapes():
+    config = nv.ModelConfig(1024, hidden=(256,), latent=2, arch="conv", image_shape=(32, 32))
+    shapes = nv.VAE(config).param_shapes()
+    assert shapes["enc.conv0.W"] == (32, 1, 3, 3) and shapes["enc.conv1.W"] == (64, 32, 3, 3)
+    assert shapes["enc.0.W"] == (64 * 8 * 8, 256)  # two stride-2 convolutions: 32 -> 16 -> 8
+    assert shapes["dec.fc.W"] == (256, 64 * 8 * 8)
+    assert shapes["dec.deconv0.W"] == (64, 32, 3, 3) and shapes["dec.deconv1.W"] == (32, 1, 3, 3)
+    assert "dec.out.W" not in shapes
+    model = nv.VAE(config)
+    params = model.init_params(np.random.default_rng(0))
+    images = model.decode(params, np.zeros((3, 2), np.float32))
+    assert images.shape == (3, 1024) and images.dtype == np.float32
+    # PyTorch's Conv2d initialisation: U(+-1/sqrt(fan_in)), fan_in = C_in * 3 * 3
+    assert np.abs(params["enc.conv1.W"]).max() <= 1 / np.sqrt(32 * 9)
+    assert np.abs(params["enc.conv1.W"]).max() > 0.9 / np.sqrt(32 * 9)
