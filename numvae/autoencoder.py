@@ -4,7 +4,7 @@
     loss = 1/N sum_n -log p(x_n | z_n)
 
 Same encoder and decoder shapes as ``VAE`` (its mean head plays the code), so the two
-can be trained side by side; the decoder and the likelihood are the VAE's own functions.
+can be trained side by side; the networks (``networks.py``) and the likelihood are the VAE's too.
 Nothing pushes its codes towards N(0, I), which is why decoding random z ~ N(0, I) gives
 poor images (the seed's closing comparison, and lesson 10).
 """
@@ -17,10 +17,7 @@ from .layers import linear_backward, linear_forward, sigmoid
 from .likelihoods import log_likelihood, log_likelihood_grad
 from .mlp import init_params, linear_shapes
 from .model_config import ModelConfig, check_data, check_labels
-from .params import ParamDict, check_params
-from .plumbing.checks import as_matrix, check_generator, check_positive_int
-from .train import LossParts
-from .vae import (
+from .networks import (
     decoder_backward,
     decoder_forward,
     decoder_shapes,
@@ -29,6 +26,9 @@ from .vae import (
     encoder_needs_dh,
     encoder_shapes,
 )
+from .params import ParamDict, check_params
+from .plumbing.checks import as_matrix, check_generator, check_positive_int
+from .train import LossParts
 
 
 class Autoencoder:

@@ -21,8 +21,9 @@ label y appended to the encoder's and decoder's inputs (the conditional VAE,
 ``ModelConfig(classes=C)``), a learned prior instead of N(0, I) (``priors.py``; its KL is
 estimated from the drawn z), and the importance-weighted objective (``iwae.py``).
 
-The plain autoencoder (``autoencoder.py``) is this model without sampling and without
-the KL: it reuses the decoder below, a plain function, and the likelihood.
+The encoder's hidden layers and the decoder are the plain functions of ``networks.py``
+(an MLP, or the lecture's convolutions around one), which the plain autoencoder
+(``autoencoder.py``, this model without sampling and without the KL) shares.
 """
 
 from __future__ import annotations
@@ -30,15 +31,6 @@ from __future__ import annotations
 import numpy as np
 
 from . import iwae
-from .conv_net import (
-    conv_decoder_backward,
-    conv_decoder_forward,
-    conv_decoder_shapes,
-    conv_encoder_backward,
-    conv_encoder_forward,
-    conv_encoder_shapes,
-    feature_size,
-)
 from .layers import (
     linear_backward,
     linear_forward,
@@ -47,8 +39,17 @@ from .layers import (
     sigmoid,
 )
 from .likelihoods import log_likelihood, log_likelihood_grad
-from .mlp import init_params, linear_shapes, mlp_backward, mlp_forward, mlp_shapes
+from .mlp import init_params, linear_shapes
 from .model_config import ModelConfig, check_data, check_labels, with_label
+from .networks import (
+    decoder_backward,
+    decoder_forward,
+    decoder_shapes,
+    encoder_body_backward,
+    encoder_body_forward,
+    encoder_needs_dh,
+    encoder_shapes,
+)
 from .params import ParamDict, check_params
 from .plumbing.checks import as_float_array, as_matrix, check_generator, check_positive_int
 from .priors import PRIORS
@@ -95,80 +96,6 @@ VARIANCE_HEADS = {
     "logvar": ("enc.logvar", logvar_head_forward, logvar_head_backward),
     "relu": ("enc.sigma", relu_sigma_head_forward, relu_sigma_head_backward),
 }
-
-
-# ----- the networks (shared with the autoencoder) -------------------------------------------
-# An MLP, or the lecture's convolutions around one (conv_net.py, ModelConfig(arch='conv')).
-# A conditional model appends one_hot(y) where the inputs become a vector: to x (or to the
-# convolutions' features) in the encoder, to z in the decoder.
-
-def encoder_body_forward(params, x: np.ndarray, y, config: ModelConfig):
-    """h = MLP_enc([features(x), one_hot(y)]), the layer the heads read.  x (N, D) -> (h (N, H), cache).
-
-    features(x) is x itself for arch='mlp', the flattened convolutions for arch='conv'.
-    """
-    features, conv_cache = conv_encoder_forward(params, x, config) if config.arch == "conv" else (x, None)
-    inputs = with_label(features, y, config.classes)  # (N, F), or (N, F + C) with a label
-    h, mlp_caches = mlp_forward(params, "enc", inputs, len(config.hidden), config.activation)
-    return h, (conv_cache, mlp_caches, features.shape[1])
-
-
-def encoder_body_backward(dh: np.ndarray, cache, grads, config: ModelConfig) -> None:
-    """Every hidden layer's gradient into ``grads`` (none for the data itself)."""
-    conv_cache, mlp_caches, n_features = cache
-    dinputs = mlp_backward(dh, mlp_caches, grads, "enc", compute_dx=conv_cache is not None,
-                           activation=config.activation)
-    if conv_cache is not None:
-        conv_encoder_backward(dinputs[:, :n_features], conv_cache, grads)  # the label's part dropped
-
-
-def encoder_needs_dh(config: ModelConfig) -> bool:
-    """Whether the heads' input h has layers below it to send a gradient to (not when h = x)."""
-    return bool(config.hidden) or config.arch == "conv"
-
-
-def decoder_forward(params, z: np.ndarray, config: ModelConfig):
-    """logits = MLP_dec(z) W_out + b_out (or the transposed convolutions).  z (N, K) -> (N, D).
-
-    Returns (logits, cache); z is [z, one_hot(y)] (N, K + C) for a conditional model.
-    """
-    h, mlp_caches = mlp_forward(params, "dec", z, len(config.hidden), config.activation)  # (N, H)
-    if config.arch == "conv":
-        logits, out_cache = conv_decoder_forward(params, h, config)
-    else:
-        logits, out_cache = linear_forward(h, params["dec.out.W"], params["dec.out.b"])  # (N, D)
-    return logits, (mlp_caches, out_cache)
-
-
-def decoder_backward(dlogits: np.ndarray, cache, grads, config: ModelConfig) -> np.ndarray:
-    """Every decoder gradient into ``grads``; returns dz (N, K) (or d[z, one_hot(y)])."""
-    mlp_caches, out_cache = cache
-    if config.arch == "conv":
-        dh = conv_decoder_backward(dlogits, out_cache, grads)
-    else:
-        dh, _, _ = linear_backward(dlogits, out_cache, out=(grads["dec.out.W"], grads["dec.out.b"]))
-    return mlp_backward(dh, mlp_caches, grads, "dec", activation=config.activation)
-
-
-def encoder_shapes(config: ModelConfig) -> tuple[dict[str, tuple[int, ...]], int]:
-    """(the encoder's parameter shapes up to the heads, the width the heads read)."""
-    conv = config.arch == "conv"
-    n_inputs = (feature_size(config) if conv else config.input_dim) + config.classes
-    convolutions = conv_encoder_shapes(config) if conv else {}
-    shapes = {**convolutions, **mlp_shapes("enc", (n_inputs, *config.hidden))}
-    return shapes, config.hidden[-1] if config.hidden else n_inputs
-
-
-def decoder_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
-    """dec.0 ... (the encoder's widths reversed), then dec.out: last width -> D.
-
-    The decoder reads z (K,), or [z, one_hot(y)] (K + C,) when the model is conditional;
-    with arch='conv' the transposed convolutions replace dec.out (``conv_decoder_shapes``).
-    """
-    sizes = (config.latent + config.classes, *reversed(config.hidden))
-    out = (conv_decoder_shapes(config, sizes[-1]) if config.arch == "conv"
-           else linear_shapes("dec.out", sizes[-1], config.input_dim))
-    return {**mlp_shapes("dec", sizes), **out}
 
 
 class VAE:
