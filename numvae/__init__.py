@@ -13,7 +13,7 @@ derivation. The modules, in the order of the lecture note:
     reparameterization   z = mu + sigma * eps and its backward
     gradient_estimators  pathwise (reparameterized) against score-function gradients
     layers, mlp          Linear, ReLU, ELU, sigmoid, tanh, softplus, the seed's sigma head: pairs
-    convolution          conv2d and its transpose: im2col and one matrix product each
+    im2col, convolution  patches as columns; conv2d and its transpose, one matrix product each
     model_config, vae    the VAE, top to bottom; autoencoder: the same without the KL
     params, optim, train parameters in one flat buffer, SGD and Adam, the mini-batch loop
     iwae                 the importance-weighted bound L_k and log p(x)
@@ -36,18 +36,13 @@ from .categorical import (
     sample_categorical,
     softmax,
 )
-from .convolution import (
-    col2im,
-    conv2d_backward,
-    conv2d_forward,
+from .conv_shapes import (
     conv2d_multiply_adds,
     conv2d_output_shape,
-    conv_transpose2d_backward,
-    conv_transpose2d_forward,
     conv_transpose2d_multiply_adds,
     conv_transpose2d_output_shape,
-    im2col,
 )
+from .convolution import conv2d_backward, conv2d_forward, conv_transpose2d_backward, conv_transpose2d_forward
 from .data import DATASET_NAMES, Dataset, load_dataset, read_amat, read_idx
 from .diagnostics import (
     active_units,
@@ -64,6 +59,7 @@ from .gradient_estimators import (
     score_function_gradient,
     squared_distance,
 )
+from .im2col import col2im, im2col
 from .iwae import importance_estimates, iwae_log_px, log_importance_weights, logsumexp
 from .kl import kl_mvn, kl_mvn_grad, kl_normal, kl_normal_grad, kl_standard_normal, kl_standard_normal_grad
 from .layers import (
