@@ -14,9 +14,11 @@ derivation. The modules, in the order of the lecture note:
     gradient_estimators  pathwise (reparameterized) against score-function gradients
     layers, mlp          Linear, ReLU, ELU, sigmoid, tanh, softplus, the seed's sigma head: pairs
     im2col, convolution  patches as columns; conv2d and its transpose, one matrix product each
+    conv_net, networks   the lecture's convolutional encoder/decoder; MLP or convolutional networks
     model_config, vae    the VAE, top to bottom; autoencoder: the same without the KL
+    priors               p(z): N(0, I), or a learned mixture of Gaussians
     params, optim, train parameters in one flat buffer, SGD and Adam, the mini-batch loop
-    iwae                 the importance-weighted bound L_k and log p(x)
+    iwae                 the importance-weighted bound L_k: log p(x), and the IWAE objective
     diagnostics          KL per dimension, active units, posterior collapse
     gradcheck            central differences: how each derivation above is verified
     subnormals           why training flushes numbers below 1e-38 to zero
