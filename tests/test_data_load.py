@@ -218,3 +218,18 @@ def test_gzip_member_with_trailing_garbage_is_refused(places):
     path.write_bytes(gzip.compress(idx_bytes(np.zeros(SIZES["train"], np.uint8))) + b"junk")
     with pytest.raises(ValueError, match=r"train-labels-idx1-ubyte\.gz is a damaged gzip file"):
         nv.load_dataset("mnist", data_dir=folder, download=False)
+
+
+def test_padding_centres_the_images_in_zeros_and_keeps_labels():
+    from numvae.data import pad_dataset, pad_images
+
+    digits = nv.load_dataset("digits", "test")
+    padded = pad_dataset(digits, (12, 12))
+    assert padded.image_shape == (12, 12) and padded.x.shape == (len(digits.x), 144)
+    images = padded.x.reshape(-1, 12, 12)
+    np.testing.assert_array_equal(images[:, 2:10, 2:10], digits.x.reshape(-1, 8, 8))
+    assert not images[:, :2].any() and not images[:, 10:].any() and not images[:, :, :2].any()
+    np.testing.assert_array_equal(padded.y, digits.y)
+    assert pad_images(np.ones((1, 28 * 28), np.float32), (28, 28), (32, 32)).sum() == 784
+    with pytest.raises(ValueError, match="must be at least the image shape"):
+        pad_images(digits.x, (8, 8), (6, 8))
