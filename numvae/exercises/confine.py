@@ -1,0 +1,231 @@
+"""Confining the grading child: resource limits, Landlock and seccomp, through ctypes.
+
+The child process that runs a student's file calls ``confine(...)`` once, after numvae
+and its traps are in place and before the student's file is imported. What it sets up:
+
+- resource limits: address space (``RLIMIT_AS``, the memory limit), CPU seconds
+  (``RLIMIT_CPU``), no file may grow (``RLIMIT_FSIZE = 0``; SIGXFSZ is ignored so that
+  a write fails with an OSError instead of killing the process), no core dumps, and no
+  new processes for a non-root user (``RLIMIT_NPROC = 0``);
+- Landlock (Linux >= 5.13): no file or directory may be created, opened for writing,
+  truncated, renamed, linked or removed, nothing may be executed; from ABI 4 no TCP
+  connection, from ABI 6 no signal to a process outside the sandbox and no abstract
+  unix socket outside it. Reading stays allowed. Landlock also keeps the child from
+  ptracing (or reading the memory of) the grader;
+- seccomp (x86-64 Linux): the system calls that start processes or threads (fork,
+  clone, execve), signal or inspect other processes (kill, ptrace, process_vm_readv,
+  pidfd_*), open sockets or io_uring rings, or change the machine (mount, reboot,
+  modules, namespaces) fail with EPERM.
+
+Each layer is applied when the kernel offers it and reported in the returned dict;
+where it is missing (macOS, Windows, an old kernel) the child still runs, with the
+resource limits that exist there. Nothing here is needed for correct grades: the grades
+come from the grader's own process. The layers protect the machine and the other
+students' grades from a file that writes, forks or signals.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import platform
+import signal
+import sys
+
+# ----- Landlock ---------------------------------------------------------------------------------
+
+_SYS_LANDLOCK_CREATE_RULESET = 444  # the same number on every architecture
+_SYS_LANDLOCK_RESTRICT_SELF = 446
+_LANDLOCK_CREATE_RULESET_VERSION = 1
+
+_FS_EXECUTE = 1 << 0
+_FS_WRITE_FILE = 1 << 1
+_FS_REMOVE_DIR = 1 << 4
+_FS_REMOVE_FILE = 1 << 5
+_FS_MAKE_ALL = sum(1 << bit for bit in range(6, 13))  # char, dir, reg, sock, fifo, block, sym
+_FS_REFER = 1 << 13  # ABI 2
+_FS_TRUNCATE = 1 << 14  # ABI 3
+_FS_IOCTL_DEV = 1 << 15  # ABI 5
+_NET_BIND_TCP, _NET_CONNECT_TCP = 1 << 0, 1 << 1  # ABI 4
+_SCOPE_ABSTRACT_UNIX_SOCKET, _SCOPE_SIGNAL = 1 << 0, 1 << 1  # ABI 6
+
+_PR_SET_NO_NEW_PRIVS = 38
+_PR_SET_PDEATHSIG = 1
+_PR_SET_SECCOMP = 22
+_SECCOMP_MODE_FILTER = 2
+
+
+class _RulesetAttr(ctypes.Structure):
+    _fields_ = [("handled_access_fs", ctypes.c_uint64), ("handled_access_net", ctypes.c_uint64),
+                ("scoped", ctypes.c_uint64)]
+
+
+_LIBC = []  # loaded once, before any confinement (find_library would start a process)
+
+
+def _libc():
+    if sys.platform != "linux":
+        return None
+    if not _LIBC:
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)  # the C library the interpreter runs on
+            libc.syscall.restype = ctypes.c_long
+        except (OSError, AttributeError):
+            libc = None
+        _LIBC.append(libc)
+    return _LIBC[0]
+
+
+def landlock_abi() -> int:
+    """The Landlock ABI version the kernel offers, 0 when it offers none (or not Linux)."""
+    libc = _libc()
+    if libc is None:
+        return 0
+    version = libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0),
+                           ctypes.c_uint32(_LANDLOCK_CREATE_RULESET_VERSION))
+    return max(0, int(version))
+
+
+def _no_new_privs(libc) -> bool:
+    return libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
+
+
+def forbid_writes() -> int:
+    """Landlock: from now on this process may read files but write, create, remove or
+    execute none, and (by ABI) neither connect over TCP nor signal outside its sandbox.
+
+    Returns the ABI version applied, 0 when Landlock is unavailable or refused.
+    """
+    libc = _libc()
+    abi = landlock_abi()
+    if libc is None or abi < 1:
+        return 0
+    fs = _FS_EXECUTE | _FS_WRITE_FILE | _FS_REMOVE_DIR | _FS_REMOVE_FILE | _FS_MAKE_ALL
+    if abi >= 2:
+        fs |= _FS_REFER
+    if abi >= 3:
+        fs |= _FS_TRUNCATE
+    if abi >= 5:
+        fs |= _FS_IOCTL_DEV
+    attr = _RulesetAttr(fs, _NET_BIND_TCP | _NET_CONNECT_TCP if abi >= 4 else 0,
+                        _SCOPE_ABSTRACT_UNIX_SOCKET | _SCOPE_SIGNAL if abi >= 6 else 0)
+    size = 8 if abi < 4 else 16 if abi < 6 else 24  # the struct as that ABI knows it
+    fd = libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size),
+                      ctypes.c_uint32(0))
+    if fd < 0:
+        return 0
+    try:
+        # No rules: every handled access is denied everywhere; reading is not handled.
+        if not _no_new_privs(libc) or libc.syscall(_SYS_LANDLOCK_RESTRICT_SELF, ctypes.c_int(fd),
+                                                   ctypes.c_uint32(0)) != 0:
+            return 0
+    finally:
+        os.close(fd)
+    return abi
+
+
+# ----- seccomp ----------------------------------------------------------------------------------
+
+_AUDIT_ARCH_X86_64 = 0xC000003E
+_X32_SYSCALL_BIT = 0x40000000
+_SECCOMP_RET_ALLOW = 0x7FFF0000
+_SECCOMP_RET_ERRNO = 0x00050000
+_EPERM, _ENOSYS = 1, 38
+# x86-64 numbers of the system calls the child never needs.
+_DENIED_X86_64 = {
+    "socket": 41, "connect": 42, "clone": 56, "fork": 57, "vfork": 58, "execve": 59, "kill": 62,
+    "ptrace": 101, "rt_sigqueueinfo": 129, "pivot_root": 155, "chroot": 161, "mount": 165,
+    "umount2": 166, "reboot": 169, "init_module": 175, "delete_module": 176, "tkill": 200,
+    "kexec_load": 246, "unshare": 272, "rt_tgsigqueueinfo": 297, "perf_event_open": 298,
+    "setns": 308, "process_vm_readv": 310, "process_vm_writev": 311, "finit_module": 313,
+    "kexec_file_load": 320, "bpf": 321, "execveat": 322, "userfaultfd": 323, "pidfd_send_signal": 424,
+    "io_uring_setup": 425, "open_tree": 428, "move_mount": 429, "fsopen": 430, "fsconfig": 431,
+    "fsmount": 432, "fspick": 433, "pidfd_open": 434, "pidfd_getfd": 438, "mount_setattr": 442,
+}
+_CLONE3_X86_64 = 435  # answered ENOSYS, so that the C library falls back to clone (then EPERM)
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8),
+                ("k", ctypes.c_uint32)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def _seccomp_program() -> list[tuple[int, int, int, int]]:
+    load, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
+    deny, enosys, allow = _SECCOMP_RET_ERRNO | _EPERM, _SECCOMP_RET_ERRNO | _ENOSYS, _SECCOMP_RET_ALLOW
+    numbers = sorted(_DENIED_X86_64.values())
+    n = len(numbers)
+    # layout: 0 ld arch; 1 jeq arch; 2 ld nr; 3 jge x32; 4 jeq clone3; 5..5+n-1 jeq denied;
+    # 5+n ret allow; 6+n ret enosys; 7+n ret deny
+    enosys_at, deny_at = 6 + n, 7 + n
+    program = [(load, 0, 0, 4), (jeq, 0, deny_at - 2, _AUDIT_ARCH_X86_64), (load, 0, 0, 0),
+               (jge, deny_at - 4, 0, _X32_SYSCALL_BIT), (jeq, enosys_at - 5, 0, _CLONE3_X86_64)]
+    for i, number in enumerate(numbers):
+        at = 5 + i
+        program.append((jeq, deny_at - at - 1, 0, number))
+    program += [(ret, 0, 0, allow), (ret, 0, 0, enosys), (ret, 0, 0, deny)]
+    assert len(program) == deny_at + 1
+    return program
+
+
+def forbid_processes() -> bool:
+    """seccomp: no new process or thread, no exec, no signal or ptrace to another process,
+    no socket, no io_uring, no mount or reboot. True when the filter is in place."""
+    libc = _libc()
+    if libc is None or platform.machine() not in ("x86_64", "AMD64"):
+        return False
+    program = _seccomp_program()
+    filters = (_SockFilter * len(program))(*[_SockFilter(*instruction) for instruction in program])
+    fprog = _SockFprog(len(program), ctypes.cast(filters, ctypes.POINTER(_SockFilter)))
+    if not _no_new_privs(libc):
+        return False
+    return libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) == 0
+
+
+# ----- resource limits ----------------------------------------------------------------------------
+
+def set_limits(memory_mb: int, cpu_seconds: int) -> dict[str, bool]:
+    """Address space, CPU time, file size 0, no core, no new processes (non-root users)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return {}
+    applied = {}
+    wanted = {
+        "memory": (getattr(resource, "RLIMIT_AS", None), memory_mb * 1024 * 1024),
+        "cpu": (resource.RLIMIT_CPU, cpu_seconds),
+        "file_size": (resource.RLIMIT_FSIZE, 0),
+        "core": (resource.RLIMIT_CORE, 0),
+        "processes": (getattr(resource, "RLIMIT_NPROC", None), 0),
+    }
+    for name, (which, value) in wanted.items():
+        if which is None:
+            continue
+        hard = value + 1 if name == "cpu" else value  # SIGXCPU at the soft limit, SIGKILL 1 s later
+        try:
+            resource.setrlimit(which, (value, hard))
+            applied[name] = True
+        except (ValueError, OSError):
+            applied[name] = False
+    if hasattr(signal, "SIGXFSZ"):
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write fails with EFBIG, not a kill
+    return applied
+
+
+def die_with_parent() -> None:
+    """Linux: SIGKILL this process when the process that forked it ends."""
+    libc = _libc()
+    if libc is not None:
+        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+
+
+def confine(memory_mb: int, cpu_seconds: int, *, landlock: bool = True, seccomp: bool = True) -> dict:
+    """Apply every layer the platform offers; returns what was applied, for the grader."""
+    report: dict = {"limits": set_limits(memory_mb, cpu_seconds)}
+    report["landlock"] = forbid_writes() if landlock else 0
+    report["seccomp"] = forbid_processes() if seccomp else False
+    return report
