@@ -10,8 +10,10 @@ and its traps are in place and before the student's file is imported. What it se
 - Landlock (Linux >= 5.13): no file or directory may be created, opened for writing,
   truncated, renamed, linked or removed, nothing may be executed; from ABI 4 no TCP
   connection, from ABI 6 no signal to a process outside the sandbox and no abstract
-  unix socket outside it. Reading stays allowed. Landlock also keeps the child from
-  ptracing (or reading the memory of) the grader;
+  unix socket outside it. Reading stays allowed everywhere except beneath numvae's own
+  package folder (``hidden``): reloading or exec'ing numvae's source would give the
+  student untrapped answers. Landlock also keeps the child from ptracing (or reading
+  the memory of) the grader;
 - seccomp (x86-64 Linux): the system calls that start processes or threads (fork,
   clone, execve), signal or inspect other processes (kill, ptrace, process_vm_readv,
   pidfd_*), open sockets or io_uring rings, or change the machine (mount, reboot,
@@ -31,15 +33,20 @@ import os
 import platform
 import signal
 import sys
+from pathlib import Path
 
 # ----- Landlock ---------------------------------------------------------------------------------
 
 _SYS_LANDLOCK_CREATE_RULESET = 444  # the same number on every architecture
+_SYS_LANDLOCK_ADD_RULE = 445
 _SYS_LANDLOCK_RESTRICT_SELF = 446
+_LANDLOCK_RULE_PATH_BENEATH = 1
 _LANDLOCK_CREATE_RULESET_VERSION = 1
 
 _FS_EXECUTE = 1 << 0
 _FS_WRITE_FILE = 1 << 1
+_FS_READ_FILE = 1 << 2
+_FS_READ_DIR = 1 << 3
 _FS_REMOVE_DIR = 1 << 4
 _FS_REMOVE_FILE = 1 << 5
 _FS_MAKE_ALL = sum(1 << bit for bit in range(6, 13))  # char, dir, reg, sock, fifo, block, sym
@@ -58,6 +65,11 @@ _SECCOMP_MODE_FILTER = 2
 class _RulesetAttr(ctypes.Structure):
     _fields_ = [("handled_access_fs", ctypes.c_uint64), ("handled_access_net", ctypes.c_uint64),
                 ("scoped", ctypes.c_uint64)]
+
+
+class _PathBeneathAttr(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
 
 
 _LIBC = []  # loaded once, before any confinement (find_library would start a process)
@@ -90,9 +102,42 @@ def _no_new_privs(libc) -> bool:
     return libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
 
 
-def forbid_writes() -> int:
+def _readable_except(hidden: Path) -> list[tuple[str, bool]]:
+    """(path, is_dir) of everything on the way from / to ``hidden`` except that way itself:
+    allowing reads beneath each of them allows reads everywhere but beneath ``hidden``."""
+    allowed = []
+    here = Path("/")
+    for part in hidden.parts[1:]:
+        try:
+            entries = sorted(os.listdir(here))
+        except OSError:
+            break
+        for entry in entries:
+            if entry != part:
+                path = here / entry
+                allowed.append((str(path), path.is_dir()))
+        here = here / part
+    return allowed
+
+
+def _add_read_rule(libc, ruleset: int, path: str, is_dir: bool, rights: int) -> None:
+    try:
+        fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        rule = _PathBeneathAttr(rights if is_dir else rights & _FS_READ_FILE, fd)
+        libc.syscall(_SYS_LANDLOCK_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(_LANDLOCK_RULE_PATH_BENEATH),
+                     ctypes.byref(rule), ctypes.c_uint32(0))
+    finally:
+        os.close(fd)
+
+
+def forbid_writes(hidden: Path | None = None) -> int:
     """Landlock: from now on this process may read files but write, create, remove or
     execute none, and (by ABI) neither connect over TCP nor signal outside its sandbox.
+    With ``hidden`` (numvae's own package folder) reading is allowed everywhere except
+    beneath it: the child cannot re-execute numvae's source to get round the traps.
 
     Returns the ABI version applied, 0 when Landlock is unavailable or refused.
     """
@@ -107,6 +152,8 @@ def forbid_writes() -> int:
         fs |= _FS_TRUNCATE
     if abi >= 5:
         fs |= _FS_IOCTL_DEV
+    if hidden is not None:
+        fs |= _FS_READ_FILE | _FS_READ_DIR
     attr = _RulesetAttr(fs, _NET_BIND_TCP | _NET_CONNECT_TCP if abi >= 4 else 0,
                         _SCOPE_ABSTRACT_UNIX_SOCKET | _SCOPE_SIGNAL if abi >= 6 else 0)
     size = 8 if abi < 4 else 16 if abi < 6 else 24  # the struct as that ABI knows it
@@ -115,7 +162,12 @@ def forbid_writes() -> int:
     if fd < 0:
         return 0
     try:
-        # No rules: every handled access is denied everywhere; reading is not handled.
+        # No rule grants a write: every handled write-like access is denied everywhere.
+        if hidden is not None:
+            for path, is_dir in _readable_except(Path(hidden).resolve()):
+                _add_read_rule(libc, fd, path, is_dir, _FS_READ_FILE | _FS_READ_DIR)
+            for ancestor in Path(hidden).resolve().parents:  # listing the way there is harmless
+                _add_read_rule(libc, fd, str(ancestor), True, _FS_READ_DIR)
         if not _no_new_privs(libc) or libc.syscall(_SYS_LANDLOCK_RESTRICT_SELF, ctypes.c_int(fd),
                                                    ctypes.c_uint32(0)) != 0:
             return 0
@@ -223,9 +275,10 @@ def die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
 
 
-def confine(memory_mb: int, cpu_seconds: int, *, landlock: bool = True, seccomp: bool = True) -> dict:
+def confine(memory_mb: int, cpu_seconds: int, *, landlock: bool = True, seccomp: bool = True,
+            hidden: Path | None = None) -> dict:
     """Apply every layer the platform offers; returns what was applied, for the grader."""
     report: dict = {"limits": set_limits(memory_mb, cpu_seconds)}
-    report["landlock"] = forbid_writes() if landlock else 0
+    report["landlock"] = forbid_writes(hidden) if landlock else 0
     report["seccomp"] = forbid_processes() if seccomp else False
     return report

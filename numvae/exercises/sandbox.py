@@ -13,7 +13,8 @@ where the student's prints go (the grader keeps the tail and stops a flood). In 
 2. load numvae (and hypothesis for the property-test exercise) and install the traps on
    numvae's answers (``traps``);
 3. move into the fresh empty working directory and confine itself (``confine``): memory,
-   CPU time, no file written, no process started, no signal sent outside;
+   CPU time, no file written, numvae's own source unreadable (re-executing it would undo
+   the traps), no process started, no signal sent outside;
 4. say ``hello`` with what was applied: up to here no student code has run;
 5. import the student's file (its folder is appended to sys.path) and report the names
    it defines, or why it could not be imported;
@@ -314,9 +315,12 @@ def child_main() -> int:
     _warm_up()
     traps.install(start.get("trap", []))
     os.chdir(start["workdir"])
+    import numvae
+
     report = confine.confine(int(start["memory_mb"]), int(start["cpu_seconds"]),
                              landlock=bool(start.get("landlock", True)),
-                             seccomp=bool(start.get("seccomp", True)))
+                             seccomp=bool(start.get("seccomp", True)),
+                             hidden=Path(numvae.__file__).resolve().parent)
     channel.send({"op": "hello", "confinement": report})
     try:
         student = _load_student(path)
