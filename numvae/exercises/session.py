@@ -202,6 +202,12 @@ class _ForkServer:
     def close(self) -> None:
         self.alive = False
         try:
+            # shutdown first: a plain close leaves the listening thread's recv holding the socket
+            # open, and the server would never see the end of the channel
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        try:
             self.sock.close()  # the server kills its remaining children and ends
         finally:
             try:
