@@ -83,7 +83,8 @@ MUTANTS = {
             x, W = cache
             return dout @ W.T, x.T @ dout, np.zeros(dout.shape[1])
         """, {"linear_backward: db, the gradient with respect to b": "the bias gradient is missing",
-              "linear_backward agrees with finite differences of linear_forward": "db (your linear_backward"}),
+              "linear_backward agrees with finite differences of linear_forward":
+              "db (your linear_backward"}),
     "forward differences with a large h": ("numerical_gradient", "numerical_gradient", """
         def numerical_gradient(f, x, h=1e-2):
             grad = np.zeros_like(x)
