@@ -22,7 +22,7 @@ from numvae.exercises import EXERCISES, confine, get_exercise, grade_submissions
 
 SOLUTIONS = Path(__file__).parent / "exercise_solutions"
 REFERENCE = "zz_reference"  # sorts last: graded after the attackers
-TIMEOUT = 4.0
+TIMEOUT = 3.0
 HAS_LANDLOCK = confine.landlock_abi() >= 1
 
 
@@ -184,8 +184,19 @@ ATTACKS: dict[str, dict[str, str]] = {
             return 0.0
         ''')},
     # --- what the grader already survived ---
-    "loops_in_functions": {"ex06_kl_mvn.py": source('''
-        def kl_mvn(mu0, cov0, mu1, cov1):
+    "loops_in_functions": {"ex04_gaussian_nll.py": source('''
+        import numpy as np
+
+
+        def gaussian_nll(x, mean, logvar):
+            return np.zeros(len(x))
+
+
+        def gaussian_nll_grad(x, mean, logvar):
+            return np.zeros_like(x), np.zeros_like(x)
+
+
+        def gaussian_nll_constant(d):
             while True:
                 pass
         ''')},
@@ -457,7 +468,10 @@ def test_a_file_that_does_nothing_useful_scores_zero(attacked):
 # ----- what the grader already survived -----------------------------------------------------------
 
 def test_endless_loops_score_zero_and_cost_one_check_each(attacked):
-    assert_zero_and_grader_carries_on(attacked, "loops_in_functions", f"did not finish within {TIMEOUT:g} s")
+    assert_zero_and_grader_carries_on(attacked, "loops_in_functions")
+    looped = [r for r in attacked["loops_in_functions"]["gaussian_nll"]
+              if r.message.startswith(f"did not finish within {TIMEOUT:g} s")]
+    assert [r.check for r in looped] == ["gaussian_nll_constant(D) = D/2 log 2 pi"]
     at_import = f"importing ex05_kl_standard_normal.py: did not finish within {TIMEOUT:g} s"
     assert_zero_and_grader_carries_on(attacked, "loops_at_import", at_import)
 

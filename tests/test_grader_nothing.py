@@ -78,13 +78,11 @@ PROPERTY_TESTS = {
     "constant": "def test_constant(kl):\n    return 0.5\n",
     "identity": textwrap.dedent('''
         import numpy as np
-        from hypothesis import given
-        from hypothesis import strategies as st
 
 
-        @given(v=st.floats(-3, 3))
-        def test_calls_kl_and_asserts_nothing(kl, v):
-            kl(np.full((1, 2), v), np.zeros((1, 2)))
+        def test_calls_kl_and_asserts_nothing(kl):
+            for v in np.linspace(-3, 3, 7):
+                kl(np.full((1, 2), v), np.zeros((1, 2)))
         '''),
     "not_implemented": "def test_kl_is_nonnegative(kl):\n    raise NotImplementedError('exercise 10')\n",
 }
