@@ -201,6 +201,15 @@ ATTACKS: dict[str, dict[str, str]] = {
                 pass
         ''')},
     "loops_at_import": {"ex05_kl_standard_normal.py": "while True:\n    pass\n"},
+    "calls_back_forever": {"ex01_numerical_gradient.py": source('''
+        import numpy as np
+
+
+        def numerical_gradient(f, x, h=1e-5):
+            while h != 1e-5:  # only the check that passes its own h: each f(x) is a round trip
+                f(x)
+            return np.zeros_like(x)
+        ''')},
     "exits": {"ex05_kl_standard_normal.py": source('''
         import sys
 
@@ -474,6 +483,10 @@ def test_endless_loops_score_zero_and_cost_one_check_each(attacked):
     assert [r.check for r in looped] == ["gaussian_nll_constant(D) = D/2 log 2 pi"]
     at_import = f"importing ex05_kl_standard_normal.py: did not finish within {TIMEOUT:g} s"
     assert_zero_and_grader_carries_on(attacked, "loops_at_import", at_import)
+    assert_zero_and_grader_carries_on(attacked, "calls_back_forever")
+    looped = [r.check for r in attacked["calls_back_forever"]["numerical_gradient"]
+              if r.message.startswith(f"did not finish within {TIMEOUT:g} s")]
+    assert looped == ["uses the step h it is given"]
 
 
 def test_sys_exit_scores_zero(attacked):
