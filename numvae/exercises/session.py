@@ -26,6 +26,7 @@ import json
 import os
 import queue
 import re
+import select
 import shutil
 import signal
 import socket
@@ -82,18 +83,60 @@ def _fork_server_wanted() -> bool:
             and os.environ.get("NUMVAE_GRADER_FORK", "1") != "0")
 
 
-# ----- reading a child: frames and output, each on its own thread -----------------------------------
+# ----- reading a child: its frames, and its output on a thread of its own -----------------------------
 
 class _Reader:
-    """Frames from the channel and the output's tail, gathered by two threads into one queue."""
+    """The tail of the child's output, drained by a thread (a child that prints must never
+    block), and the child's frames: read directly with select on a socket (no thread hand-off,
+    which costs more than the rest of a round trip), or by a second thread from a pipe."""
 
-    def __init__(self, channel_recv: Callable[[int], bytes], output_recv: Callable[[int], bytes]):
+    def __init__(self, output_recv: Callable[[int], bytes], channel: socket.socket | None = None,
+                 channel_recv: Callable[[int], bytes] | None = None):
         self.events: queue.Queue = queue.Queue()
         self.output = bytearray()
         self.printed = 0
+        self.flooded = False
+        self.channel = channel
+        self.pending = bytearray()  # bytes of the channel read but not yet part of a frame
         self._lock = threading.Lock()
-        threading.Thread(target=self._frames, args=(channel_recv,), daemon=True).start()
+        if channel is None:
+            threading.Thread(target=self._frames, args=(channel_recv,), daemon=True).start()
         threading.Thread(target=self._output, args=(output_recv,), daemon=True).start()
+
+    def next_event(self, deadline: float) -> tuple[str, object]:
+        """('frame', body), ('output', None), ('protocol', why), ('eof', None) or ('timeout', None)."""
+        if self.channel is None:
+            try:
+                return self.events.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                return "timeout", None
+        try:
+            if len(self.pending) < 8 and not self._fill(8, deadline):
+                return ("output", None) if self.flooded else ("timeout", None)
+            length = protocol.frame_length(bytes(self.pending[:8]))
+            if not self._fill(8 + length, deadline):
+                return ("output", None) if self.flooded else ("timeout", None)
+        except protocol.ProtocolError as err:
+            return "protocol", str(err)
+        except (EOFError, OSError):
+            return "eof", None
+        body = bytes(self.pending[8:8 + length])
+        del self.pending[:8 + length]
+        return "frame", body
+
+    def _fill(self, size: int, deadline: float) -> bool:
+        """Read until ``pending`` holds ``size`` bytes; False at the deadline or on a flood."""
+        while len(self.pending) < size:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self.flooded:
+                return False
+            ready, _, _ = select.select([self.channel], [], [], min(remaining, 0.1))
+            if ready:
+                chunk = self.channel.recv(max(1 << 16, size - len(self.pending)))
+                if not chunk:
+                    raise EOFError("the child closed the channel")
+                self.pending += chunk
+        return True
 
     def _frames(self, recv) -> None:
         try:
@@ -115,6 +158,7 @@ class _Reader:
                     self.output += chunk
                     del self.output[:-4000]
                 if self.printed > MAX_OUTPUT_BYTES:
+                    self.flooded = True
                     self.events.put(("output", None))
                     return
         except (OSError, ValueError):
@@ -267,7 +311,7 @@ class Child:
                 chan.close()
                 out.close()
             self._send_bytes = self._chan.sendall
-            self._reader = _Reader(self._chan.recv, self._out.recv)
+            self._reader = _Reader(self._out.recv, channel=self._chan)
         else:  # Windows: pipes, and a fresh interpreter per child
             pipe = subprocess.PIPE
             self._proc = subprocess.Popen([sys.executable, "-m", "numvae.exercises.sandbox", "child"],
@@ -276,7 +320,7 @@ class Child:
                                           creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0))
             self.pid = self._proc.pid
             self._send_bytes = self._write_pipe
-            self._reader = _Reader(self._proc.stdout.read1, self._proc.stderr.read1)
+            self._reader = _Reader(self._proc.stderr.read1, channel_recv=self._proc.stdout.read1)
 
     def _launch(self, chan_fd: int, out_fd: int) -> None:
         if _fork_server_wanted():
@@ -333,13 +377,11 @@ class Child:
             raise ChildStopped("exit", self.status, self._reader.tail()) from None
 
     def receive(self, payload: tuple[str, ...] = ()) -> dict:
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:  # checked first: a child that never stops calling back always has a frame ready
+        if time.monotonic() >= self.deadline:  # first: a child that calls back forever always has a frame
             raise ChildStopped("timeout", None, self._reader.tail())
-        try:
-            kind, body = self._reader.events.get(timeout=remaining)
-        except queue.Empty:
-            raise ChildStopped("timeout", None, self._reader.tail()) from None
+        kind, body = self._reader.next_event(self.deadline)
+        if kind == "timeout":
+            raise ChildStopped("timeout", None, self._reader.tail())
         if kind == "frame":
             try:
                 message = protocol.decode(body, payload)
