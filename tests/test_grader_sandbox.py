@@ -26,6 +26,7 @@ needs_landlock = pytest.mark.skipif(not HAS_LANDLOCK, reason="this kernel has no
 
 PROBE = textwrap.dedent('''
     import os
+    import resource
     import socket
     import subprocess
     import sys
@@ -65,6 +66,9 @@ PROBE = textwrap.dedent('''
             "socket": lambda: socket.socket(),
             "signal the grader": lambda: os.kill(os.getppid(), 0),
             "allocate 4 GiB": lambda: np.ones(2 ** 29).sum(),
+            "raise the memory limit": lambda: resource.setrlimit(resource.RLIMIT_AS, (-1, -1)),
+            "read the memory limit": lambda: resource.getrlimit(resource.RLIMIT_AS),
+            "chmod own file": lambda: os.chmod(__file__, 0),
         }
         try:
             result = actions[what]()
@@ -164,7 +168,10 @@ def test_the_working_directory_is_fresh_empty_and_removed_afterwards(probe):
 
 @pytest.mark.parametrize("what, error", [("fork", "PermissionError"), ("thread", "RuntimeError"),
                                          ("subprocess", "PermissionError"), ("socket", "PermissionError"),
-                                         ("signal the grader", "PermissionError")])
+                                         ("signal the grader", "PermissionError"),
+                                         ("raise the memory limit", "ValueError"),
+                                         ("chmod own file", "PermissionError"),
+                                         ("read the memory limit", "ok")])
 def test_no_process_thread_socket_or_signal(probe, what, error):
     if os.uname().machine != "x86_64":
         pytest.skip("seccomp filter is x86-64 only")

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from ..exercises.catalog import EXERCISES, get_exercise, select
+from ..exercises.confine import protect_from_children
 from ..exercises.grader import (
     DEFAULT_MEMORY_MB,
     DEFAULT_TIMEOUT,
@@ -145,6 +146,7 @@ def _options(args) -> dict:
 
 
 def run_check(args) -> int:
+    protect_from_children()
     exercises = select(args.names)
     guard = SourceGuard()
     results = check_folder(args.folder, args.names, guard=guard, **_options(args))
@@ -160,6 +162,7 @@ def run_check(args) -> int:
 
 
 def run_grade(args) -> int:
+    protect_from_children()
     exercises = select(args.names)
     guard = SourceGuard()
     grades = grade_submissions(args.submissions, args.names, guard=guard, **_options(args))

@@ -16,8 +16,9 @@ and its traps are in place and before the student's file is imported. What it se
   the memory of) the grader;
 - seccomp (x86-64 Linux): the system calls that start processes or threads (fork,
   clone, execve), signal or inspect other processes (kill, ptrace, process_vm_readv,
-  pidfd_*), open sockets or io_uring rings, or change the machine (mount, reboot,
-  modules, namespaces) fail with EPERM.
+  pidfd_*), open sockets or io_uring rings, change the machine (mount, reboot, modules,
+  namespaces), raise a resource limit again (root could) or change a file's mode, owner,
+  times or extended attributes fail with EPERM.
 
 Each layer is applied when the kernel offers it and reported in the returned dict;
 where it is missing (macOS, Windows, an old kernel) the child still runs, with the
@@ -58,6 +59,7 @@ _SCOPE_ABSTRACT_UNIX_SOCKET, _SCOPE_SIGNAL = 1 << 0, 1 << 1  # ABI 6
 
 _PR_SET_NO_NEW_PRIVS = 38
 _PR_SET_PDEATHSIG = 1
+_PR_SET_DUMPABLE = 4
 _PR_SET_SECCOMP = 22
 _SECCOMP_MODE_FILTER = 2
 
@@ -193,8 +195,14 @@ _DENIED_X86_64 = {
     "kexec_file_load": 320, "bpf": 321, "execveat": 322, "userfaultfd": 323, "pidfd_send_signal": 424,
     "io_uring_setup": 425, "open_tree": 428, "move_mount": 429, "fsopen": 430, "fsconfig": 431,
     "fsmount": 432, "fspick": 433, "pidfd_open": 434, "pidfd_getfd": 438, "mount_setattr": 442,
+    # limits may not be raised again (root could), nor files' metadata changed
+    "setrlimit": 160, "chmod": 90, "fchmod": 91, "chown": 92, "fchown": 93, "lchown": 94, "utime": 132,
+    "setxattr": 188, "lsetxattr": 189, "fsetxattr": 190, "removexattr": 197, "lremovexattr": 198,
+    "fremovexattr": 199, "utimes": 235, "fchownat": 260, "futimesat": 261, "fchmodat": 268,
+    "utimensat": 280, "fchmodat2": 452,
 }
 _CLONE3_X86_64 = 435  # answered ENOSYS, so that the C library falls back to clone (then EPERM)
+_PRLIMIT64_X86_64 = 302  # allowed to read a limit (new_limit, argument 2, NULL), not to set one
 
 
 class _SockFilter(ctypes.Structure):
@@ -207,19 +215,24 @@ class _SockFprog(ctypes.Structure):
 
 
 def _seccomp_program() -> list[tuple[int, int, int, int]]:
+    """The BPF filter: (code, jump if true, jump if false, k) per instruction."""
     load, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
     deny, enosys, allow = _SECCOMP_RET_ERRNO | _EPERM, _SECCOMP_RET_ERRNO | _ENOSYS, _SECCOMP_RET_ALLOW
     numbers = sorted(_DENIED_X86_64.values())
     n = len(numbers)
-    # layout: 0 ld arch; 1 jeq arch; 2 ld nr; 3 jge x32; 4 jeq clone3; 5..5+n-1 jeq denied;
-    # 5+n ret allow; 6+n ret enosys; 7+n ret deny
-    enosys_at, deny_at = 6 + n, 7 + n
+    # 0 ld arch; 1 jeq x86-64; 2 ld nr; 3 jge x32; 4 jeq clone3; 5 jeq prlimit64;
+    # 6..5+n jeq denied; 6+n ret allow; 7+n ld arg2 low; 8+n jeq 0; 9+n ld arg2 high; 10+n jeq 0;
+    # 11+n ret allow; 12+n ret enosys; 13+n ret deny
+    limit_at, enosys_at, deny_at = 7 + n, 12 + n, 13 + n
     program = [(load, 0, 0, 4), (jeq, 0, deny_at - 2, _AUDIT_ARCH_X86_64), (load, 0, 0, 0),
-               (jge, deny_at - 4, 0, _X32_SYSCALL_BIT), (jeq, enosys_at - 5, 0, _CLONE3_X86_64)]
+               (jge, deny_at - 4, 0, _X32_SYSCALL_BIT), (jeq, enosys_at - 5, 0, _CLONE3_X86_64),
+               (jeq, limit_at - 6, 0, _PRLIMIT64_X86_64)]
     for i, number in enumerate(numbers):
-        at = 5 + i
-        program.append((jeq, deny_at - at - 1, 0, number))
-    program += [(ret, 0, 0, allow), (ret, 0, 0, enosys), (ret, 0, 0, deny)]
+        program.append((jeq, deny_at - (6 + i) - 1, 0, number))
+    program += [(ret, 0, 0, allow),
+                (load, 0, 0, 32), (jeq, 0, deny_at - (8 + n) - 1, 0),  # seccomp_data.args[2], low half
+                (load, 0, 0, 36), (jeq, 0, deny_at - (10 + n) - 1, 0),  # high half
+                (ret, 0, 0, allow), (ret, 0, 0, enosys), (ret, 0, 0, deny)]
     assert len(program) == deny_at + 1
     return program
 
@@ -266,6 +279,15 @@ def set_limits(memory_mb: int, cpu_seconds: int) -> dict[str, bool]:
     if hasattr(signal, "SIGXFSZ"):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write fails with EFBIG, not a kill
     return applied
+
+
+def protect_from_children() -> None:
+    """Linux: make this process non-dumpable, so that a process of the same (non-root) user
+    cannot open its /proc/<pid>/mem or ptrace it: the grader's memory is off limits even
+    where Landlock is missing. (Root can still; Landlock is what stops a root child.)"""
+    libc = _libc()
+    if libc is not None:
+        libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
 
 
 def die_with_parent() -> None:

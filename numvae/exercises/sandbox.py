@@ -362,6 +362,7 @@ def zygote_main(fd: int) -> int:
     and {"exited": pid, "status": wait status} when a child ends. Ends when the socket closes,
     killing the children still running."""
     sock = socket.socket(fileno=fd)
+    confine.protect_from_children()
     prepare(hypothesis=True)
     _warm_up()
     pidfds: dict[int, int] = {}
