@@ -20,7 +20,7 @@ the value checks it depends on passed: zeros, constants and inputs handed back u
 score exactly 0. ``seed`` (the instructor's ``--seed``) changes every random input, so a
 file that hard-codes the outputs of ``check`` fails ``grade``.
 
-``SourceGuard`` hashes numvae's source files when grading starts and after every child.
+``SourceGuard`` hashes numvae's source files when grading starts and after every file graded.
 Landlock already forbids the child to write them; where Landlock is missing a change is
 noticed, the file being graded when it happened scores 0, and ``incidents`` tells the
 instructor (the command line exits with status 3).

@@ -42,6 +42,7 @@ import sys
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
@@ -218,7 +219,7 @@ def _leaves(err: BaseException) -> list[BaseException]:
     return [err]
 
 
-def serve(channel: Channel, student) -> None:
+def serve(channel: Channel, student: ModuleType) -> None:
     """Answer the grader's requests until the channel closes."""
     payload = ("args", "kwargs", "calls", "kl")
     while True:

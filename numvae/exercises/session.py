@@ -520,7 +520,6 @@ class Submission:
         self.child = child
         self.memory_mb = memory_mb
         self.cache: dict = {}  # state the checks of one exercise share (property-test outcomes)
-        self.restart: Callable[[], None] | None = None  # the grader's way to get a fresh child
 
     def has(self, name: str) -> bool:
         return name in self.child.names

@@ -29,6 +29,7 @@ import gc
 import sys
 import types
 import weakref
+from collections.abc import Iterable
 
 CALLED: list[str] = []  # names of the traps called since the child last cleared the list
 _ORIGINALS: list[tuple[str, weakref.ref]] = []
@@ -39,7 +40,7 @@ class AnswerCalled(BaseException):
     """The student's code called one of numvae's own answers, which are off limits."""
 
 
-def resolve(name: str):
+def resolve(name: str) -> object:
     """The object a catalog name refers to: attributes from the numvae package down."""
     import numvae
 
@@ -150,7 +151,7 @@ def numvae_modules() -> list[types.ModuleType]:
             if (name == "numvae" or name.startswith("numvae.")) and isinstance(m, types.ModuleType)]
 
 
-def install(names) -> None:
+def install(names: Iterable[str]) -> None:
     """Replace every binding, in every loaded numvae module, of the objects ``names`` name."""
     import numvae  # noqa: F401  (the whole package is loaded before the walk)
 
