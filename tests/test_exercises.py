@@ -1,8 +1,10 @@
 """The exercises and their grader: reference solutions get full marks, skeletons zero.
 
-The reference solutions live in tests/exercise_solutions/ (never handed out by ``init``);
-most call numvae's own functions, some are written out so that
-test_exercises_mutants.py can break them the way students do.
+The reference solutions live in tests/exercise_solutions/ (never handed out by ``init``).
+They are written out, as a student would write them: numvae's own answers are traps
+while grading, and only what an exercise may use (exercise 8: the primitives of 2 to 7;
+exercise 10: kl_mvn) is called. test_exercises_mutants.py breaks them the way students
+do; test_grader_*.py attack the grader.
 """
 
 import ast
@@ -43,6 +45,82 @@ def test_reference_solutions_get_full_marks(reference_results):
     assert {e: sum(r.exercise == e for r in reference_results) for e in expected} == expected
 
 
+def test_reference_solutions_get_full_marks_on_hidden_inputs():
+    # --seed draws other inputs (kl_properties has none to draw: its suites are the same)
+    names = [e.name for e in EXERCISES if e.name != "kl_properties"]
+    for seed in (7, 2 ** 40 + 3):
+        results = check_folder(SOLUTIONS, names, jobs=2, seed=seed)
+        failed = [f"{r.exercise} / {r.check}: {r.message}" for r in results if not r.passed]
+        assert not failed, f"seed {seed}: " + "\n".join(failed)
+
+
+class _Recorder:
+    """A stand-in for a student's file that records what the first call of a check sends."""
+
+    file = "recorder.py"
+
+    def __init__(self):
+        self.sent = None
+
+    def has(self, name):
+        return True
+
+    def function(self, name):
+        recorder = self
+
+        class Fn:
+            def __call__(self, *args, **kwargs):
+                return self.record(args, kwargs)
+
+            def keeping_arguments(self, *args, **kwargs):
+                return self.record(args, kwargs)
+
+            def map(self, calls, pick=()):
+                return self.record(calls, {})
+
+            def record(self, args, kwargs):
+                leaves = _leaves((args, kwargs))
+                recorder.sent = [a for a in leaves if isinstance(a, (np.ndarray, float, int))]
+                raise CheckFailure("recorded")
+
+        return Fn()
+
+
+def _leaves(value):
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [value]
+
+
+def _sent(check, rng):
+    student = _Recorder()
+    try:
+        check.run(student, rng)
+    except CheckFailure:
+        pass
+    return student.sent
+
+
+@pytest.mark.parametrize("exercise", [e for e in EXERCISES if e.name != "kl_properties"],
+                         ids=lambda e: e.name)
+def test_every_check_sends_other_inputs_with_a_hidden_seed(exercise):
+    """A file that answers the students' inputs from a table fails 'grade --seed': the first
+    call of every check sends different numbers with the instructor's seed."""
+    from numvae.exercises.grader import _seed_entropy
+
+    for index, check in enumerate(exercise.checks()):
+        default = _sent(check, np.random.default_rng(_seed_entropy(None, exercise.number, index)))
+        again = _sent(check, np.random.default_rng(_seed_entropy(None, exercise.number, index)))
+        hidden = _sent(check, np.random.default_rng(_seed_entropy(99, exercise.number, index)))
+        assert default, f"{check.name} sent nothing"
+        same = len(default) == len(hidden) and all(
+            np.array_equal(a, b) for a, b in zip(default, hidden, strict=True))
+        assert not same, f"{check.name} sends the same inputs whatever the seed"
+        assert all(np.array_equal(a, b) for a, b in zip(default, again, strict=True))  # reproducible
+
+
 def test_untouched_skeletons_get_zero(skeleton_folder):
     results = check_folder(skeleton_folder, jobs=2)
     assert len(results) == sum(len(e.check_names()) for e in EXERCISES)
@@ -55,9 +133,10 @@ def test_untouched_skeletons_get_zero(skeleton_folder):
 
 
 def _functions(source: str) -> dict[str, list[str]]:
+    """The public functions a file defines, with their argument names (helpers _x left out)."""
     tree = ast.parse(source)
     return {node.name: [a.arg for a in node.args.args]
-            for node in tree.body if isinstance(node, ast.FunctionDef)}
+            for node in tree.body if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")}
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.name)
@@ -104,9 +183,12 @@ def test_cli_list_and_check_exit_status(tmp_path, capsys):
     assert len(lines) == len(EXERCISES)
     assert all(e.file in line for e, line in zip(EXERCISES, lines, strict=True))
 
+    assert all(f"{e.points:g} points" in line for e, line in zip(EXERCISES, lines, strict=True))
+
     assert main(["exercises", "check", str(SOLUTIONS), "kl_mvn", "6"]) == 0
-    table = capsys.readouterr().out
-    assert table.count("passed") == 3 + 1 and "3 of 3 checks passed" in table
+    table = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in table[1:4]] == ["passed"] * 3
+    assert table[-1] == "3 of 3 checks passed; 1 of 1 exercises complete; 6 of 6 points"
 
     assert main(["exercises", "init", str(tmp_path), "kl_mvn"]) == 0
     capsys.readouterr()
@@ -114,7 +196,8 @@ def test_cli_list_and_check_exit_status(tmp_path, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["passed"] == 0 and report["total"] == 3
     (exercise,) = report["exercises"]
-    assert exercise["name"] == "kl_mvn" and exercise["score"] == 0
+    assert exercise["name"] == "kl_mvn" and exercise["score"] == 0 and exercise["points"] == 0
+    assert exercise["max_points"] == get_exercise("kl_mvn").points
     assert all("not implemented yet" in c["message"] for c in exercise["checks"])
 
 
@@ -126,6 +209,12 @@ def test_cli_errors_name_the_problem(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["exercises", "check", str(tmp_path), "--timeout", "0"])
     assert "positive number of seconds" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["exercises", "check", str(tmp_path), "--memory-mb", "100"])
+    assert "at least 256 MiB" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["exercises", "grade", str(tmp_path), "--csv", "g.csv", "--seed", "-1"])
+    assert "a whole number >= 0" in capsys.readouterr().err
 
 
 def test_grade_writes_one_row_per_student(tmp_path, capsys):
@@ -144,13 +233,20 @@ def test_grade_writes_one_row_per_student(tmp_path, capsys):
     rows = list(csv.DictReader(out.open()))
     assert [r["student"] for r in rows] == ["alice", "bob", "carol"]
     assert list(rows[0]) == ["student", "numerical_gradient", "kl_mvn", "total"]
-    assert rows[0] == {"student": "alice", "numerical_gradient": "1.0", "kl_mvn": "1.0", "total": "2.0"}
+    # points, as the catalog gives them (6 and 6)
+    assert rows[0] == {"student": "alice", "numerical_gradient": "6.0", "kl_mvn": "6.0", "total": "12.0"}
     assert rows[1]["total"] == "0.0"
-    # carol's constant 0 is right only for identical Gaussians: 1 of the 3 checks
-    assert rows[2] == {"student": "carol", "numerical_gradient": "0.0", "kl_mvn": "0.333", "total": "0.333"}
-    carol_checks = json.loads(details.read_text())["carol"]["exercises"][0]["checks"]
+    # carol's constant 0 is right for identical Gaussians, a check a constant passes: no marks
+    assert rows[2] == {"student": "carol", "numerical_gradient": "0.0", "kl_mvn": "0.0", "total": "0.0"}
+    details = json.loads(details.read_text())
+    carol_checks = details["carol"]["exercises"][0]["checks"]
     assert all("ex01_numerical_gradient.py not found" in c["message"] for c in carol_checks)
-    assert "alice" in capsys.readouterr().out
+    assert details["alice"]["points"] == 12 and details["alice"]["max_points"] == 12
+    zero = details["carol"]["exercises"][1]["checks"][1]
+    assert zero["check"] == "kl_mvn is 0 for two identical Gaussians" and not zero["passed"]
+    assert zero["message"].startswith("not counted: a constant answer")
+    printed = capsys.readouterr().out
+    assert "total (of 12 points)" in printed and "alice    12" in printed
 
 
 def test_grade_needs_student_folders(tmp_path):
@@ -203,8 +299,33 @@ def test_table_has_one_line_per_check_and_a_summary():
     results = [CheckResult("kl_mvn", name, i != 1, "" if i != 1 else failure)
                for i, name in enumerate(exercise.check_names())]
     table = format_table(results, [exercise]).splitlines()
-    assert len(table) == 1 + 3 + 1 + 2  # header, checks, the failure's hint, blank, summary
-    assert table[2].split("  ")[-1].startswith("kl[0]: expected 1") and "FAIL" in table[2]
-    assert table[3].strip() == "hint: x"
-    assert table[-1] == "2 of 3 checks passed; 0 of 1 exercises complete"
-    assert grades_csv({"s": results}, [exercise]).splitlines() == ["student,kl_mvn,total", "s,0.667,0.667"]
+    # heading, checks with the failure's message and hint under it, blank, summary
+    assert len(table) == 1 + 3 + 2 + 1 + 1
+    assert table[0] == "ex06_kl_mvn: 2 of 3 checks passed, 4 of 6 points"
+    assert table[2].split() == ["FAIL", *exercise.check_names()[1].split()]
+    assert table[3] == " " * 10 + "kl[0]: expected 1, received 2" and table[4] == " " * 10 + "hint: x"
+    assert table[-1] == "2 of 3 checks passed; 0 of 1 exercises complete; 4 of 6 points"
+    assert grades_csv({"s": results}, [exercise]).splitlines() == ["student,kl_mvn,total", "s,4.0,4.0"]
+
+
+def test_table_lines_fit_in_100_columns():
+    exercise = get_exercise("iwae")
+    long_message = ("iwae_estimate(log_w)[1]: expected -1002.31, received -1001.21; relative error 5.5e-04 "
+                    "(tolerance 1e-06)\n  hint: " + "a very long hint that goes on " * 8
+                    + "\n  hint: " + "x" * 150)
+    results = [CheckResult("iwae", name, False, long_message) for name in exercise.check_names()]
+    table = format_table(results, [exercise])
+    assert max(len(line) for line in table.splitlines()) <= 100
+    words = " ".join(table.split())
+    assert "a very long hint that goes on " * 7 in words  # wrapped, not cut
+    hint_lines = [line for line in table.splitlines() if "hint:" in line]
+    assert all(line.startswith(" " * 10 + "hint: ") for line in hint_lines)
+
+
+def test_generic_relation_prefers_the_offset_that_fits_exactly():
+    """Near -1000 a missing -log 3 is also almost a factor 0.999: the exact fit, the offset, wins."""
+    expected = -1000.0 - np.linspace(0.3, 4.7, 12).reshape(3, 4)
+    with pytest.raises(CheckFailure) as info:
+        assert_close("iwae_estimate(log_w)", expected + np.log(3), expected)
+    assert "received = expected +1.09861 everywhere: a missing or extra constant term" in str(info.value)
+    assert "constant factor" not in str(info.value)

@@ -10,20 +10,23 @@ largest error), the expected and the received value there, and the relative erro
 classic mistakes: a check passes ``mistakes``, the answers that a known wrong formula
 would give; if the student's answer is one of them, its explanation is added. Failing
 that, the generic relations (flipped sign, constant factor, constant offset, all zeros)
-are tried, since most wrong derivations differ from the right one in one of these ways.
+are tried, and the one that fits best is named, since most wrong derivations differ from
+the right one in one of these ways.
 
-This code runs inside the grading subprocess (``runner``), next to the student's module.
+This code runs in the grader's process. The student's functions are ``RemoteFunction``s
+(``session``): calling one sends the arguments to the child that runs the student's file
+and returns the decoded reply, so what arrives here is data (arrays, numbers, containers)
+whatever the student's code did, and every comparison is made here.
 """
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 
 from ..gradcheck import rel_error
+from .protocol import Ref
 
 TOLERANCE = 1e-6  # the project's bar for float64 comparisons and gradient checks
 
@@ -33,48 +36,37 @@ class CheckFailure(Exception):
 
 
 def need(student, name: str) -> Callable:
-    """The student's function ``name``, or a CheckFailure saying it is missing."""
-    fn = getattr(student, name, None)
-    if fn is None:
-        raise CheckFailure(f"{Path(student.__file__).name} defines no function {name}")
-    if not callable(fn):
-        raise CheckFailure(f"{name} must be a function, received {type(fn).__name__}")
-    return fn
+    """The student's function ``name`` (a RemoteFunction), or a CheckFailure saying it is missing."""
+    if not student.has(name):
+        raise CheckFailure(f"{student.file} defines no function {name}")
+    return student.function(name)
 
 
-def _where(err: BaseException, fn: Callable) -> str:
-    """' (line 12 of ex02_linear_relu.py, in linear_backward)' for the deepest student frame."""
-    code = getattr(fn, "__code__", None)
-    if code is None:
-        return ""
-    folder = Path(code.co_filename).resolve().parent
-    frames = [f for f in traceback.extract_tb(err.__traceback__)
-              if Path(f.filename).resolve().parent == folder]
-    if not frames:
-        return ""
-    frame = frames[-1]
-    return f" (line {frame.lineno} of {Path(frame.filename).name}, in {frame.name})"
+def call(fn: Callable, *args, **kwargs):
+    """Call a student's function. It runs in the child on copies of the arguments (they
+    travel as data), so it cannot change anything here; whatever it raised arrives as a
+    CheckFailure that names the exception and the student's line."""
+    return fn(*args, **kwargs)
 
 
-def call(fn: Callable, *args, copy_args: bool = True, **kwargs):
-    """Call a student's function; an exception it raises becomes a CheckFailure.
+def finite_differences(evaluate_many: Callable[[list[np.ndarray]], Sequence[float]], x: np.ndarray,
+                       h: float = 1e-5) -> np.ndarray:
+    """Central differences of a scalar function f at x, every point in one batch.
 
-    Array arguments are copied unless ``copy_args`` is False, so that a function that
-    writes into its inputs cannot change the reference computed from them. Floating-point
-    warnings are silenced: an overflow shows up as inf or nan in the result, and the
-    comparison reports that with a hint.
+        grad[i] = ( f(x + h e_i) - f(x - h e_i) ) / (2 h)
+
+    ``evaluate_many(points)`` returns f at each point of the list (for a student's function
+    one round trip to the child, not 2 x.size of them). Shapes: x any -> grad like x.
     """
-    if copy_args:
-        args = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
-    name = getattr(fn, "__name__", "the function")
-    try:
-        with np.errstate(all="ignore"):
-            return fn(*args, **kwargs)
-    except NotImplementedError as err:
-        raise CheckFailure(f"not implemented yet: {err or name}") from None
-    except Exception as err:  # the student's bug, reported as a failed check
-        message = str(err).strip().splitlines()[0] if str(err).strip() else ""
-        raise CheckFailure(f"{name} raised {type(err).__name__}: {message}{_where(err, fn)}") from None
+    x = np.asarray(x, dtype=np.float64)
+    points = []
+    for i in range(x.size):
+        for step in (h, -h):
+            point = x.copy()
+            point.flat[i] = x.flat[i] + step
+            points.append(point)
+    values = np.asarray([float(v) for v in evaluate_many(points)], dtype=np.float64).reshape(x.size, 2)
+    return ((values[:, 0] - values[:, 1]) / (2 * h)).reshape(x.shape)
 
 
 def describe(value) -> str:
@@ -83,6 +75,8 @@ def describe(value) -> str:
         return "None"
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape}"
+    if isinstance(value, Ref):
+        return f"a {value.type} object"
     if isinstance(value, (tuple, list)):
         return f"a {type(value).__name__} of {len(value)}"
     return f"a {type(value).__name__}"
@@ -100,6 +94,8 @@ def as_array(what: str, value, shape: tuple, shape_hint: str = "") -> np.ndarray
     if value is None:
         raise CheckFailure(f"{what}: expected an array of shape {shape}, received None "
                            "(a missing return statement?)")
+    if isinstance(value, Ref):
+        raise CheckFailure(f"{what}: expected an array of shape {shape}, received {describe(value)}")
     try:
         arr = np.asarray(value)
     except Exception:  # a ragged list, say
@@ -128,21 +124,29 @@ def _context(idx: tuple, context: Mapping[str, np.ndarray]) -> str:
 
 
 def _generic_relation(received: np.ndarray, expected: np.ndarray, tol: float) -> str | None:
-    """Name the simple relation between a wrong answer and the right one, if there is one."""
+    """Name the simple relation between a wrong answer and the right one, if there is one.
+
+    A flipped sign first; then, of a constant factor and a constant offset, the one that
+    fits best: near -1000 an offset of 1.1 is also nearly a factor of 0.999, and only the
+    offset is exact.
+    """
     if not np.any(expected):
         return None
     if not np.any(received):
         return "received all zeros"
     if rel_error(received, -expected) <= tol:
         return "received = -expected everywhere: the sign is flipped"
+    candidates = []
     scale = float(np.vdot(received, expected) / np.vdot(expected, expected))
     if rel_error(received, scale * expected) <= tol:
-        return f"received = {scale:.6g} x expected everywhere: a missing or extra constant factor"
+        candidates.append((rel_error(received, scale * expected), f"received = {scale:.6g} x expected "
+                           "everywhere: a missing or extra constant factor"))
     if received.size > 1:
         offset = float(np.mean(received - expected))
         if rel_error(received, expected + offset) <= tol:
-            return f"received = expected {offset:+.6g} everywhere: a missing or extra constant term"
-    return None
+            candidates.append((rel_error(received, expected + offset), f"received = expected "
+                               f"{offset:+.6g} everywhere: a missing or extra constant term"))
+    return min(candidates)[1] if candidates else None
 
 
 def assert_close(
@@ -155,6 +159,7 @@ def assert_close(
     context: Mapping[str, np.ndarray] | None = None,
     hint: str = "",
     shape_hint: str = "",
+    nonfinite_hint: str = "",
 ) -> None:
     """Raise a CheckFailure unless rel_error(received, expected) <= tol.
 
@@ -163,6 +168,7 @@ def assert_close(
     context:    {name: array shaped like expected}, values shown at the failing index.
     hint:       added to any failure of this comparison.
     shape_hint: added when the shape is wrong.
+    nonfinite_hint: added when some entries are inf or nan (an overflow, say).
     """
     expected = np.asarray(expected, dtype=np.float64)
     arr = as_array(what, received, expected.shape, shape_hint)
@@ -177,7 +183,8 @@ def assert_close(
         idx = tuple(np.argwhere(bad)[0]) if not scalar else ()
         message = (f"{label(idx)}: expected {expected[idx]:.6g}, received {arr[idx]}"
                    f"{_context(idx, context)}; {int(bad.sum())} of {arr.size} entries are not finite")
-        raise CheckFailure(message + (f"\n  hint: {hint}" if hint else ""))
+        extra = [h for h in (nonfinite_hint, hint) if h]
+        raise CheckFailure(message + "".join(f"\n  hint: {h}" for h in extra))
     err = rel_error(arr, expected)
     if err <= tol:
         return

@@ -1,32 +1,59 @@
-"""The grader: run each exercise's checks on a student's folder, never in this process.
+"""The grader: run each exercise's checks on a student's folder, the student's code in a child.
 
-For every exercise file the grader starts ``python -m numvae.exercises.runner`` in a
-fresh interpreter (``sys.executable``) and watches the JSON lines it writes to a
-temporary file (see ``runner``). A check that runs longer than the time limit has its
-process group killed and is marked failed; the grader then starts a new process at the
-next check, so one infinite loop costs one check, not the whole exercise. A process that
-dies (os._exit, a crash) fails the check it was running, with the tail of its output.
+For every exercise file the grader starts a child (``session``, ``sandbox``) that imports
+the student's file, confined (``confine``) and with numvae's answers turned into traps
+(``traps``). The checks run here, in the grader's process: they make the inputs from their
+own seeded Generator, call the student's functions through the child, and compute the
+references, the comparisons, the finite differences, the hints and the score with numvae.
+The grader never imports the student's file, and what the child sends is data: nothing
+it writes, prints, patches or exits with can change a verdict, except through the values
+it returns for the inputs it was given.
+
+Each check may take ``timeout * exercise.time_factor`` seconds of the child's time. A
+check that runs longer has the child's process group killed and fails; so does a check
+during which the child dies (os._exit, a crash), floods its output or breaks the
+protocol. The next check then runs in a fresh child, so one infinite loop costs one
+check, not the whole exercise.
+
+Scores: a consistency check (``checks.Check.value`` False) that passed counts only once
+the value checks it depends on passed: zeros, constants and inputs handed back unchanged
+score exactly 0. ``seed`` (the instructor's ``--seed``) changes every random input, so a
+file that hard-codes the outputs of ``check`` fails ``grade``.
+
+``SourceGuard`` hashes numvae's source files when grading starts and after every file graded.
+Landlock already forbids the child to write them; where Landlock is missing a change is
+noticed, the file being graded when it happened scores 0, and ``incidents`` tells the
+instructor (the command line exits with status 3).
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 import os
-import signal
-import subprocess
-import sys
-import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from .catalog import Exercise, select
+from .compare import CheckFailure
+from .session import (
+    MAX_OUTPUT_BYTES,
+    PACKAGE_ROOT,
+    STARTUP_TIMEOUT,
+    Child,
+    ChildStopped,
+    Limits,
+    Submission,
+    describe_status,
+)
+from .session import _fork_server_wanted as fork_server_wanted
 
 DEFAULT_TIMEOUT = 10.0  # seconds per check; the reference needs well under one
-STARTUP_TIMEOUT = 120.0  # the runner's own imports (numpy, numvae) on a loaded machine
-POLL_SECONDS = 0.02
-MAX_OUTPUT_BYTES = 10_000_000  # a print inside a loop must not fill the disk before the time limit
+DEFAULT_MEMORY_MB = 2048
 
 
 @dataclass(frozen=True)
@@ -39,149 +66,204 @@ class CheckResult:
     message: str = ""
 
 
-def _environment() -> dict[str, str]:
-    """The runner's environment: this numvae first on the path, one BLAS thread, no .pyc."""
-    env = dict(os.environ)
-    package_root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
-    env.update(PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg", OMP_NUM_THREADS="1",
-               OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    return env
+# ----- numvae's files on disk --------------------------------------------------------------------------
+
+class SourceGuard:
+    """SHA-256 of every file of the numvae package, to notice a change made while grading."""
+
+    def __init__(self, root: Path | None = None):
+        self.root = Path(root) if root is not None else PACKAGE_ROOT / "numvae"
+        self._lock = threading.Lock()
+        self.hashes = self._scan()
+        self.incidents: list[tuple[str, list[str]]] = []  # (what was being graded, files changed)
+        self.confinement: dict = {}  # the weakest confinement any child reported
+
+    def note(self, report: dict) -> None:
+        """Remember the weakest confinement a child reported (for the instructor's warning)."""
+        landlock = report.get("landlock") if isinstance(report.get("landlock"), int) else 0
+        seccomp = report.get("seccomp") is True
+        with self._lock:
+            self.confinement["landlock"] = min(landlock, self.confinement.get("landlock", landlock))
+            self.confinement["seccomp"] = seccomp and self.confinement.get("seccomp", True)
+
+    def _scan(self) -> dict[str, str]:
+        hashes = {}
+        for path in sorted(self.root.rglob("*")):
+            if "__pycache__" in path.parts or not path.is_file():
+                continue
+            try:
+                hashes[path.relative_to(self.root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError:
+                hashes[path.relative_to(self.root).as_posix()] = "unreadable"
+        return hashes
+
+    def check(self, culprit: str) -> list[str]:
+        """The files changed since the last check (now blamed on ``culprit``), or []."""
+        with self._lock:
+            now = self._scan()
+            changed = sorted(k for k in set(now) | set(self.hashes) if now.get(k) != self.hashes.get(k))
+            if changed:
+                self.incidents.append((culprit, changed))
+                self.hashes = now
+            return changed
 
 
-def _read_records(path: Path) -> list[dict]:
-    """The complete JSON lines written so far (a half-written last line is left for later)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return []
-    lines = text.split("\n")[:-1]  # the last piece is "" or a line still being written
-    records = []
-    for line in lines:
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:  # the student's code wrote into our file; ignore the line
-            continue
-    return records
+# ----- running one exercise ------------------------------------------------------------------------------
+
+def _seed_entropy(seed: int | None, number: int, index: int) -> list[int]:
+    """The students' inputs without a seed (reproducible), hidden ones with the instructor's."""
+    return [number, index] if seed is None else [number, index, 0x5EED, seed]
 
 
-def _kill(proc: subprocess.Popen) -> None:
-    """Kill the runner and anything it started (it leads its own process group on POSIX)."""
-    try:
-        if os.name == "posix":
-            os.killpg(proc.pid, signal.SIGKILL)
-        else:
-            proc.kill()
-    except (ProcessLookupError, PermissionError):
-        pass
-    proc.wait()
-
-
-def _tail(path: Path, limit: int = 400) -> str:
-    """The last ``limit`` characters the process printed (read from the end of the file)."""
-    try:
-        with open(path, "rb") as f:
-            size = f.seek(0, os.SEEK_END)
-            f.seek(max(0, size - 4 * limit))
-            text = f.read().decode("utf-8", errors="replace").strip()
-    except FileNotFoundError:
-        return ""
-    return text if len(text) <= limit else "..." + text[-limit:]
-
-
-def _run_once(path: Path, exercise: Exercise, start: int, workdir: Path, timeout: float):
-    """Run the checks from index ``start`` in one subprocess.
-
-    Returns (records, ended, output): ended is ('timeout', phase), ('output', phase) (it
-    printed more than MAX_OUTPUT_BYTES) or ('exit', status), phase 'startup', 'import' or
-    the index of the check that was running; output is the tail of what it printed.
-    """
-    results = workdir / f"results-{start}.jsonl"
-    log = workdir / f"output-{start}.txt"
-    command = [sys.executable, "-m", "numvae.exercises.runner", exercise.name, str(path), str(results),
-               "--start", str(start)]
-    with open(log, "wb") as log_file:
-        proc = subprocess.Popen(command, cwd=workdir, stdin=subprocess.DEVNULL, stdout=log_file,
-                                stderr=subprocess.STDOUT, env=_environment(),
-                                start_new_session=os.name == "posix")
-        phase, phase_began, seen = "startup", time.monotonic(), 0
-        while proc.poll() is None:
-            records = _read_records(results)
-            for record in records[seen:]:
-                event = record.get("event")
-                if event == "ready":
-                    phase, phase_began = "import", time.monotonic()
-                elif event in ("import", "result"):
-                    phase, phase_began = "between", time.monotonic()
-                elif event == "start":
-                    phase, phase_began = record["index"], time.monotonic()
-            seen = len(records)
-            limit = STARTUP_TIMEOUT if phase == "startup" else timeout
-            if time.monotonic() - phase_began > limit:
-                _kill(proc)
-                return _read_records(results), ("timeout", phase), _tail(log)
-            if log.stat().st_size > MAX_OUTPUT_BYTES:
-                _kill(proc)
-                return _read_records(results), ("output", phase), _tail(log)
-            time.sleep(POLL_SECONDS)
-    return _read_records(results), ("exit", proc.returncode), _tail(log)
-
-
-def _stopped(how: str, detail, timeout: float, shown: str) -> str:
-    """Why the grader stopped the process (or how it ended), for the check it was running."""
-    if how == "timeout":
+def _stopped(stop: ChildStopped, timeout: float, limits: Limits) -> str:
+    """Why the grader stopped the child (or how it ended), for the check that was running."""
+    shown = f"; its output ended with: {stop.output}" if stop.output else ""
+    if stop.how == "timeout":
         return f"did not finish within {timeout:g} s (an endless loop?)"
-    if how == "output":
+    if stop.how == "output":
         return f"printed more than {MAX_OUTPUT_BYTES // 1_000_000} MB (a print inside a loop?)"
-    return f"the grading process ended with status {detail} (os._exit? a crash?){shown}"
+    if stop.how == "protocol":
+        return (f"the grading process sent the grader something that is not a reply ({stop.detail}); a "
+                f"function must return its result{shown}")
+    if stop.how == "startup":
+        return f"the grading process did not start ({stop.detail}){shown}"
+    status = describe_status(stop.detail)
+    if status == "signal SIGXCPU":
+        return f"used more than its {limits.cpu_seconds} s of CPU time{shown}"
+    if status.startswith("signal"):
+        return (f"the grading process was killed by {status.split()[1]} (a crash? more than the memory "
+                f"limit of {limits.memory_mb} MiB?){shown}")
+    return f"the grading process ended with {status} (os._exit? a crash?){shown}"
 
 
-def _import_failure(records, exercise, how, detail, timeout, shown) -> str | None:
-    """Why the student's file could not be imported, or None when it was."""
-    imported = [r for r in records if r.get("event") == "import"]
-    if imported:
-        return None if imported[0]["ok"] else imported[0]["message"]
-    if how == "timeout" and detail == "startup":
+def _confinement_wanted() -> tuple[bool, bool]:
+    """Landlock and seccomp are on unless NUMVAE_GRADER_LANDLOCK=0 / NUMVAE_GRADER_SECCOMP=0."""
+    return (os.environ.get("NUMVAE_GRADER_LANDLOCK", "1") != "0",
+            os.environ.get("NUMVAE_GRADER_SECCOMP", "1") != "0")
+
+
+def _start_child(path: Path, exercise: Exercise, limits: Limits, timeout: float) -> Child:
+    child = Child(path, limits)
+    try:
+        child.start(exercise.name, exercise.trapped(), exercise.needs_hypothesis, timeout)
+    except BaseException:
+        child.end()
+        raise
+    return child
+
+
+def _import_failure(stop: ChildStopped, exercise: Exercise, timeout: float, limits: Limits) -> str:
+    if stop.how == "startup" and stop.detail is None:
         return f"the grading process did not start within {STARTUP_TIMEOUT:g} s"
-    return f"importing {exercise.file}: {_stopped(how, detail, timeout, shown)}"
+    return f"importing {exercise.file}: {_stopped(stop, timeout, limits)}"
 
 
-def run_exercise(folder: Path, exercise: Exercise, timeout: float = DEFAULT_TIMEOUT) -> list[CheckResult]:
+def apply_gates(results: list[CheckResult], exercise: Exercise) -> list[CheckResult]:
+    """A passed consistency check that waits for value checks which failed is not counted."""
+    checklist = exercise.checks_module().CHECKS
+    passed = {r.check: r.passed for r in results}
+    out = []
+    for result, check in zip(results, checklist, strict=True):
+        if result.passed and not check.value:
+            gate = checklist.gate(check)
+            ok = any(passed[g] for g in gate) if check.after_any else all(passed[g] for g in gate)
+            if not ok:
+                if check.after is None:
+                    waits = "the checks that compare your values with the right ones pass"
+                elif len(gate) == 1:
+                    waits = f"'{gate[0]}' passes"
+                else:
+                    listed = ", ".join(f"'{g}'" for g in gate)
+                    waits = f"one of {listed} passes" if check.after_any else f"all of {listed} pass"
+                result = replace(result, passed=False, message=(
+                    "not counted: a constant answer (or an input handed back) passes this check too, so it "
+                    f"counts once {waits}"))
+        out.append(result)
+    return out
+
+
+def run_exercise(folder, exercise: Exercise, timeout: float = DEFAULT_TIMEOUT, *, seed: int | None = None,
+                 memory_mb: int = DEFAULT_MEMORY_MB, guard: SourceGuard | None = None) -> list[CheckResult]:
     """Grade one exercise file of a student's folder: one CheckResult per check.
 
     Each check (and the import of the file) may run ``timeout * exercise.time_factor`` seconds.
     """
     timeout = _check_timeout(timeout) * exercise.time_factor
-    names = exercise.check_names()
+    memory_mb = _check_memory(memory_mb)
+    checks = exercise.checks()
+    names = [c.name for c in checks]
     path = Path(folder) / exercise.file
     if not path.is_file():
         return [CheckResult(exercise.name, n, False, f"{exercise.file} not found in {folder}") for n in names]
-    outcome: dict[int, CheckResult] = {}
-    start = 0
-    with tempfile.TemporaryDirectory(prefix="numvae-grade-") as tmp:
-        while start < len(names):
-            records, (how, detail), output = _run_once(path.resolve(), exercise, start, Path(tmp), timeout)
-            for record in records:
-                if record.get("event") == "result":
-                    i = record["index"]
-                    outcome[i] = CheckResult(exercise.name, names[i], record["passed"], record["message"])
-            shown = f"; its output ended with: {output}" if output else ""
-            reason = _import_failure(records, exercise, how, detail, timeout, shown)
-            if reason is not None:
-                for i in range(start, len(names)):
-                    outcome.setdefault(i, CheckResult(exercise.name, names[i], False, reason))
-                break
-            started = [r["index"] for r in records if r.get("event") == "start"]
-            hung = started[-1] if started and started[-1] not in outcome else None
-            if hung is None:
-                break  # the runner finished every check it was asked to run
-            message = _stopped(how, detail, timeout, shown)
-            if hung + 1 < len(names):
-                message += "; the checks after it ran in a fresh process"
-            outcome[hung] = CheckResult(exercise.name, names[hung], False, message)
-            start = hung + 1
-    not_run = "not run (the grading process stopped early)"
-    return [outcome.get(i, CheckResult(exercise.name, n, False, not_run)) for i, n in enumerate(names)]
+    path = path.resolve()
+    guard = guard if guard is not None else SourceGuard()
+    landlock, seccomp = _confinement_wanted()
+    limits = Limits(timeout, memory_mb, int(timeout * (len(checks) + 2)) + 30, landlock, seccomp)
+    submission = Submission(exercise.file, None, memory_mb)
+    outcome: dict[int, tuple[bool, str]] = {}
+    child: Child | None = None
+    blocked: str | None = None  # why no check can run any more (the file cannot be imported, ...)
+    try:
+        for index, check in enumerate(checks):
+            if blocked is None and guard.incidents and not fork_server_wanted():
+                blocked = ("not graded: numvae's own files changed on disk during this run (see the "
+                           "instructor's warning); restore them and grade again")
+            if blocked is not None:
+                outcome[index] = (False, blocked)
+                continue
+            if child is None or check.fresh:
+                if child is not None:
+                    child.end()
+                    child = None
+                try:
+                    child = _start_child(path, exercise, limits, timeout)
+                except ChildStopped as stop:
+                    blocked = _import_failure(stop, exercise, timeout, limits)
+                    outcome[index] = (False, blocked)
+                    continue
+                guard.note(child.confinement)
+                if child.import_error is not None:
+                    blocked = child.import_error
+                    outcome[index] = (False, blocked)
+                    continue
+                submission.child = child
+            outcome[index] = _run_check(check, submission, child, timeout, limits,
+                                        np.random.default_rng(_seed_entropy(seed, exercise.number, index)))
+            if not child.alive_after_check:
+                if not outcome[index][0] and index + 1 < len(checks):
+                    message = outcome[index][1] + "; the checks after it ran in a fresh process"
+                    outcome[index] = (False, message)
+                child.end()
+                child = None
+    finally:
+        if child is not None:
+            child.end()
+    results = apply_gates([CheckResult(exercise.name, n, *outcome[i]) for i, n in enumerate(names)], exercise)
+    changed = guard.check(f"{Path(folder).name}/{exercise.file}")
+    if changed:
+        shown = ", ".join(f"numvae/{c}" for c in changed[:5]) + (" ..." if len(changed) > 5 else "")
+        results = [replace(r, passed=False, message=(
+            f"numvae's own files changed on disk while {exercise.file} was graded ({shown}): tampering "
+            "with the grader scores 0, and the instructor is told")) for r in results]
+    return results
+
+
+def _run_check(check, submission: Submission, child: Child, timeout: float, limits: Limits,
+               rng: np.random.Generator) -> tuple[bool, str]:
+    child.deadline = time.monotonic() + timeout
+    child.alive_after_check = True
+    try:
+        child.request({"op": "reset"})
+        check.run(submission, rng)
+    except CheckFailure as failure:
+        return False, str(failure)
+    except ChildStopped as stop:
+        child.alive_after_check = False
+        return False, _stopped(stop, timeout, limits)
+    except Exception as err:  # a returned value that the check could not use
+        return False, (f"the grader could not use what {submission.file} returned ({type(err).__name__}: "
+                       f"{str(err)[:200]})")
+    return True, ""
 
 
 def _check_timeout(timeout: float) -> float:
@@ -190,24 +272,48 @@ def _check_timeout(timeout: float) -> float:
     return float(timeout)
 
 
+def _check_memory(memory_mb: int) -> int:
+    if isinstance(memory_mb, bool) or not isinstance(memory_mb, int) or memory_mb < 256:
+        raise ValueError(f"memory_mb must be a whole number of MiB, at least 256, got {memory_mb!r}")
+    return memory_mb
+
+
 def _check_jobs(jobs: int) -> int:
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
     return jobs
 
 
-def check_folder(folder, names=None, *, timeout: float = DEFAULT_TIMEOUT, jobs: int = 1) -> list[CheckResult]:
+def _check_seed(seed: int | None) -> int | None:
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise ValueError(f"seed must be a whole number >= 0 or None, got {seed!r}")
+    return seed
+
+
+def _grade_tasks(tasks, *, timeout, jobs, seed, memory_mb, guard) -> list[list[CheckResult]]:
+    timeout, jobs = _check_timeout(timeout), _check_jobs(jobs)
+    seed, memory_mb = _check_seed(seed), _check_memory(memory_mb)
+    for exercise in {e.number: e for _, e in tasks}.values():
+        exercise.checks()  # every check module (and what it imports) loaded before any child runs
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(lambda t: run_exercise(t[0], t[1], timeout, seed=seed, memory_mb=memory_mb,
+                                                    guard=guard), tasks))
+
+
+def check_folder(folder, names=None, *, timeout: float = DEFAULT_TIMEOUT, jobs: int = 1,
+                 seed: int | None = None, memory_mb: int = DEFAULT_MEMORY_MB,
+                 guard: SourceGuard | None = None) -> list[CheckResult]:
     """Grade a student's folder: the named exercises (all when None), in the catalog's order.
 
-    ``jobs`` exercise files are graded at the same time, each in its own subprocess.
+    ``jobs`` exercise files are graded at the same time, each in its own child process.
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"folder must be an existing directory, got {str(folder)!r}")
-    timeout, jobs = _check_timeout(timeout), _check_jobs(jobs)
-    exercises = select(names)
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        per_exercise = list(pool.map(lambda e: run_exercise(folder, e, timeout), exercises))
+    guard = guard if guard is not None else SourceGuard()
+    tasks = [(folder, exercise) for exercise in select(names)]
+    per_exercise = _grade_tasks(tasks, timeout=timeout, jobs=jobs, seed=seed, memory_mb=memory_mb,
+                                guard=guard)
     return [result for results in per_exercise for result in results]
 
 
@@ -222,15 +328,14 @@ def student_folders(submissions) -> list[Path]:
     return folders
 
 
-def grade_submissions(submissions, names=None, *, timeout: float = DEFAULT_TIMEOUT,
-                      jobs: int = 1) -> dict[str, list[CheckResult]]:
+def grade_submissions(submissions, names=None, *, timeout: float = DEFAULT_TIMEOUT, jobs: int = 1,
+                      seed: int | None = None, memory_mb: int = DEFAULT_MEMORY_MB,
+                      guard: SourceGuard | None = None) -> dict[str, list[CheckResult]]:
     """Grade every student's sub-folder: {student folder name: its CheckResults}."""
     folders = student_folders(submissions)
-    timeout, jobs = _check_timeout(timeout), _check_jobs(jobs)
-    exercises = select(names)
-    tasks = [(folder, exercise) for folder in folders for exercise in exercises]
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        results = list(pool.map(lambda t: run_exercise(t[0], t[1], timeout), tasks))
+    guard = guard if guard is not None else SourceGuard()
+    tasks = [(folder, exercise) for folder in folders for exercise in select(names)]
+    results = _grade_tasks(tasks, timeout=timeout, jobs=jobs, seed=seed, memory_mb=memory_mb, guard=guard)
     grades: dict[str, list[CheckResult]] = {folder.name: [] for folder in folders}
     for (folder, _), exercise_results in zip(tasks, results, strict=True):
         grades[folder.name].extend(exercise_results)

@@ -1,14 +1,12 @@
-"""Reference solution of exercise 2: numvae's layers, written out where mutants edit them."""
+"""Reference solution of exercise 2: the linear layer and the ReLU, written out."""
 
 from __future__ import annotations
 
 import numpy as np
 
-import numvae as nv
-
 
 def linear_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray):
-    return nv.linear_forward(x, W, b)
+    return x @ W + b, (x, W)
 
 
 def linear_backward(dout: np.ndarray, cache):
@@ -17,8 +15,8 @@ def linear_backward(dout: np.ndarray, cache):
 
 
 def relu_forward(x: np.ndarray):
-    return nv.relu_forward(x)
+    return np.maximum(x, 0), x
 
 
 def relu_backward(dout: np.ndarray, cache) -> np.ndarray:
-    return nv.relu_backward(dout, cache)
+    return np.where(cache > 0, dout, 0.0)

@@ -19,6 +19,7 @@ from . import CheckList
 
 CHECKS = CheckList()
 SAMPLES, N, K = 3, 4, 2
+ESTIMATE = "iwae_estimate: logsumexp over the k samples minus log k"
 STABILITY_HINT = ("exp(1000) overflows to inf and exp(-1000) underflows to 0; subtract the maximum m "
                   "along the axis first: logsumexp(a) = m + log(sum(exp(a - m)))")
 
@@ -37,6 +38,12 @@ def _reference_estimate(log_w):
     return logsumexp(log_w, axis=0) - math.log(log_w.shape[0])
 
 
+def _missing_log_k(expected: np.ndarray, k: int) -> dict:
+    return {f"received = expected + log k = expected + {math.log(k):.6g} for every example: the - log k "
+            f"is missing (k = {k}): L_k is the log of the *mean* of the weights, logsumexp - log k":
+            expected + math.log(k)}
+
+
 @CHECKS("logsumexp(a, axis) along axis 0 and along axis 1")
 def lse_value(student, rng):
     a = 3 * rng.standard_normal((4, 5))
@@ -48,9 +55,11 @@ def lse_value(student, rng):
 
 @CHECKS("logsumexp is finite and exact for values near -1000 and +1000")
 def lse_stable(student, rng):
-    a = np.array([[-1000.0, -1001.0, -1002.0], [1000.0, 1000.0, 999.0], [-1e4, 0.0, -1e4]])
+    low, high = -1000.0 - rng.integers(0, 50), 1000.0 + rng.integers(0, 50)
+    a = np.array([[low, low - 1, low - 2], [high, high, high - 1], [-1e4, 0.0, -1e4]])
+    a = a[rng.permutation(3)][:, rng.permutation(3)]
     assert_close("logsumexp(a, axis=1)", call(need(student, "logsumexp"), a, 1), logsumexp(a, axis=1),
-                 hint=STABILITY_HINT)
+                 context={"a[:, 0]": a[:, 0]}, nonfinite_hint=STABILITY_HINT)
 
 
 def _weight_inputs(rng):
@@ -78,19 +87,19 @@ def log_weights(student, rng):
         shape_hint="one log weight per sample and example: (k, N)")
 
 
-@CHECKS("iwae_estimate: logsumexp over the k samples minus log k")
+@CHECKS(ESTIMATE)
 def estimate(student, rng):
     log_w = -rng.uniform(20, 60, (SAMPLES, N))
     expected = _reference_estimate(log_w)
     assert_close("iwae_estimate(log_w)", call(need(student, "iwae_estimate"), log_w), expected, mistakes={
         "received the mean of the log weights, the ELBO estimate: L_k is the log of the mean of the "
         "weights, logsumexp(log_w, axis=0) - log k": log_w.mean(axis=0),
-        f"the - log k is missing (k = {SAMPLES}): the estimate averages the weights":
-            expected + math.log(SAMPLES),
+        **_missing_log_k(expected, SAMPLES),
     }, shape_hint="one estimate per example: reduce over the samples, axis 0")
 
 
-@CHECKS("iwae_estimate with k = 1 is the log weight itself (the ELBO estimate)")
+@CHECKS("iwae_estimate with k = 1 is the log weight itself (the ELBO estimate)", value=False,
+        after=(ESTIMATE,))
 def estimate_single(student, rng):
     log_w = -rng.uniform(20, 60, (1, N))
     assert_close("iwae_estimate(log_w) with k = 1", call(need(student, "iwae_estimate"), log_w), log_w[0])
@@ -99,5 +108,7 @@ def estimate_single(student, rng):
 @CHECKS("iwae_estimate is finite for log weights near -1000, typical of images")
 def estimate_stable(student, rng):
     log_w = -1000.0 - rng.uniform(0, 5, (SAMPLES, N))
-    assert_close("iwae_estimate(log_w)", call(need(student, "iwae_estimate"), log_w),
-                 _reference_estimate(log_w), hint=STABILITY_HINT + " (use your logsumexp)")
+    expected = _reference_estimate(log_w)
+    assert_close("iwae_estimate(log_w)", call(need(student, "iwae_estimate"), log_w), expected,
+                 mistakes=_missing_log_k(expected, SAMPLES),
+                 nonfinite_hint=STABILITY_HINT + " (use your logsumexp)")

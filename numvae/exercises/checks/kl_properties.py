@@ -1,16 +1,25 @@
 """Checks for exercise 10: the student's hypothesis property tests for the KL.
 
 The student writes test functions ``test_*(kl, ...)`` that take the KL under test as the
-argument ``kl``. They are graded by what they catch: run against the correct KL
-(``numvae.kl_standard_normal``) every test must pass; run against each broken KL below, at
-least one test must fail. While the tests run, ``numvae.kl_standard_normal`` (and any name in
-the student's module bound to it) is the KL under test, so comparing with it proves
-nothing: the properties have to do the work.
+argument ``kl``. Each check runs the student's tests in a fresh child against one KL: the
+correct one (``numvae.kl_standard_normal``) or one of the broken KLs below. The KL itself
+stays here, in the grader: in the child, ``kl`` is a callback, and each ``kl(mu, logvar)``
+sends the arrays to the grader, which evaluates the KL of this run on them and sends the
+values back. The child cannot tell which KL it is calling except by the values it gets:
+telling them apart is exactly what a property test does. (numvae's own KL is a trap in
+the child: calling it fails the test.)
+
+Verdicts are the grader's. On the correct KL every test must pass. A broken KL is caught
+when one of the tests fails with an assertion (AssertionError, as assert and
+numpy.testing raise, or a group of them) *after calling kl at least once in that run*
+(the grader counts the calls) and that same test passed on the correct KL. A child can
+claim any outcome it likes, but a claim only scores if it says "pass" on the correct KL
+and "fail" on the broken one, which it can only do by comparing values it received: a
+property test, however it is written. Each run is a fresh process that can write no file
+and open no socket, so nothing carries over from one KL to the next.
 """
 
 from __future__ import annotations
-
-import contextlib
 
 import numpy as np
 
@@ -26,8 +35,9 @@ def _broken(formula):
     """A broken KL with the correct one's argument checks, so only the math differs."""
     def kl(mu, logvar):
         CORRECT(mu, logvar)  # raises exactly as the correct KL does on bad input
-        mu, logvar = np.asarray(mu), np.asarray(logvar)
-        return formula(mu, logvar)
+        mu, logvar = np.asarray(mu, dtype=np.float64), np.asarray(logvar, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            return formula(mu, logvar)
     return kl
 
 
@@ -53,92 +63,70 @@ BROKEN = {
         _broken(lambda mu, lv: 0.5 * np.sum(np.exp(lv) - lv - 1, axis=1)),
         "KL > 0 when mu != 0 (with logvar = 0), or KL grows with |mu|"),
 }
-_RUNS: dict[tuple[int, str], tuple[str, BaseException] | None] = {}
+CATCHES = tuple(f"catch a KL that {description}" for description in BROKEN)
 
 
-def prepare() -> None:
-    """Deterministic, quiet hypothesis runs (no example database in anyone's folder)."""
-    try:
-        from hypothesis import settings
-    except ImportError:  # the student's import of hypothesis will report it
-        return
-    settings.register_profile("numvae-grader", max_examples=50, deadline=None, derandomize=True,
-                              database=None, print_blob=False)
-    settings.load_profile("numvae-grader")
-
-
-def _tests(student) -> list:
-    tests = [(name, fn) for name, fn in vars(student).items()
-             if name.startswith("test") and callable(fn) and not isinstance(fn, type)]
-    if not tests:
-        raise CheckFailure(f"{student.__name__}.py defines no test_* function: write your property tests "
+def _tests(student) -> list[str]:
+    if not student.tests:
+        raise CheckFailure(f"{student.file} defines no test_* function: write your property tests "
                            "as functions test_something(kl, ...)")
-    return tests
+    return student.tests
 
 
-@contextlib.contextmanager
-def _kl_replaced(student, kl):
-    """numvae.kl_standard_normal, and the student's names bound to it, become ``kl`` for a while."""
-    import numvae
-    targets = [numvae, kl_module] + [student]
-    saved = []
-    for target in targets:
-        for name, value in list(vars(target).items()):
-            if value is CORRECT:
-                saved.append((target, name))
-                setattr(target, name, kl)
-    try:
-        yield
-    finally:
-        for target, name in saved:
-            setattr(target, name, CORRECT)
-
-
-def _run_suite(student, label: str, kl):
-    """The first (test name, exception) of the student's tests against ``kl``, or None."""
-    key = (id(student), label)
-    if key not in _RUNS:
-        _RUNS[key] = None
-        with _kl_replaced(student, kl), np.errstate(all="ignore"):
-            for name, test in _tests(student):
-                try:
-                    test(kl=kl)
-                except Exception as err:  # a failing test: what we are looking for
-                    _RUNS[key] = (name, err)
-                    break
-    return _RUNS[key]
-
-
-def _describe_failure(name: str, err: BaseException) -> str:
-    if isinstance(err, NotImplementedError):
-        return f"not implemented yet: {name} raised NotImplementedError({str(err)!r})"
-    lines = [f"{name} failed on the correct KL (numvae.kl_standard_normal): {type(err).__name__}: "
-             + (str(err).strip().splitlines() or [""])[0]]
-    if isinstance(err, TypeError) and "kl" in str(err):
+def _describe_failure(name: str, outcome: dict) -> str:
+    if outcome["outcome"] == "not_implemented":
+        return f"not implemented yet: {name} raised NotImplementedError({outcome['message']!r})"
+    if outcome["outcome"] == "trap":
+        return f"{name} {outcome['message'] or 'calls one of numvae functions that are off limits'}"
+    lines = [f"{name} failed on the correct KL (numvae.kl_standard_normal): "
+             f"{outcome['type']}: {outcome['message']}"]
+    if outcome["type"] == "TypeError" and "kl" in outcome["message"]:
         lines.append("  hint: each test takes the KL under test as its argument kl: def test_x(kl, ...)")
-    for note in getattr(err, "__notes__", [])[:3]:
-        lines.append(f"  {note.strip()}")
+    lines.extend(f"  {note.strip()}" for note in outcome.get("notes", []))
     return "\n".join(lines)
 
 
-@CHECKS("your tests pass on the correct KL")
+@CHECKS("your tests pass on the correct KL", value=False, after=CATCHES, after_any=True, fresh=True)
 def passes_on_correct(student, rng):
-    failure = _run_suite(student, "correct", CORRECT)
-    if failure is not None:
-        raise CheckFailure(_describe_failure(*failure))
+    # value=False: tests that assert nothing pass here too, so this counts with a catch.
+    outcomes = {}
+    for name in _tests(student):
+        outcome, _ = student.run_test(name, CORRECT)
+        outcomes[name] = outcome
+        if outcome["outcome"] != "passed":
+            student.cache["correct"] = outcomes
+            raise CheckFailure(_describe_failure(name, outcome))
+    student.cache["correct"] = outcomes
 
 
 def _catches(description: str) -> None:
     broken, hint = BROKEN[description]
 
-    @CHECKS(f"catch a KL that {description}")
+    @CHECKS(f"catch a KL that {description}", fresh=True)
     def check(student, rng):
-        if _run_suite(student, "correct", CORRECT) is not None:
+        correct = student.cache.get("correct", {})
+        tests = _tests(student)
+        if not all(correct.get(name, {}).get("outcome") == "passed" for name in tests):
             raise CheckFailure("not counted: your tests must first pass on the correct KL (see the check "
                                "'your tests pass on the correct KL')")
-        if _run_suite(student, description, broken) is None:
-            raise CheckFailure(f"every test passed on a KL that {description}\n"
-                               f"  hint: a property that catches it: {hint}")
+        errors = []
+        # Tests that caught an earlier KL go first (it saves whole suites; the order depends on
+        # earlier runs only, so it tells this run nothing about its own KL).
+        catchers = student.cache.setdefault("catchers", [])
+        for name in catchers + [t for t in tests if t not in catchers]:
+            outcome, calls = student.run_test(name, broken)
+            if outcome["outcome"] == "failed" and calls > 0:
+                if name not in catchers:
+                    catchers.append(name)
+                return  # an assertion failed after looking at this KL's values: caught
+            if outcome["outcome"] != "passed":
+                ended = outcome["type"] or outcome["outcome"]
+                errors.append(f"{name} ended with {ended}, not a failed assertion")
+        message = f"every test passed on a KL that {description}"
+        if errors:
+            message = (f"no test failed an assertion on a KL that {description}: {errors[0]} (a property "
+                       "test fails by asserting)")
+        raise CheckFailure(f"{message}\n  hint: a property that catches it: {hint}")
 
 
 for _description in BROKEN:

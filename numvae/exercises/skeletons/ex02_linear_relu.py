@@ -28,15 +28,19 @@ def linear_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray):
 def linear_backward(dout: np.ndarray, cache):
     """Gradients of L through out = x W + b, given dout = dL/dout (N, M).
 
-        dL/dx = dout W^T          (N, D)
-        dL/dW = x^T dout          (D, M)   (sums over the N examples)
-        dL/db = sum_n dout[n]     (M,)     (b touches every row of out)
+    The forward pass, one entry at a time:  out[n, m] = sum_d x[n, d] W[d, m] + b[m].
+    The rule: the chain rule summed over every entry of out that an input touches,
+
+        dL/dW[d, m] = sum_n sum_m' dout[n, m'] * d out[n, m'] / d W[d, m]
+
+    and the same for x[n, d] and b[m]. Work out d out[n, m'] / d W[d, m] (it is 0 for most
+    entries), then write the sums as matrix products.
 
     Shapes: dout (N, M) -> dx (N, D), dW (D, M), db (M,): each gradient has the shape of
     the input it belongs to.
 
-    Hints: derive one entry first, e.g. out[n, m] = sum_d x[n, d] W[d, m] + b[m], so
-    dL/dW[d, m] = sum_n dout[n, m] x[n, d]. Do not forget the bias.
+    Hints: b is added to every row of out, so every example contributes to db. Do not
+    forget the bias.
     """
     raise NotImplementedError("exercise 2 (linear_relu): implement linear_backward")
 
@@ -50,9 +54,10 @@ def relu_forward(x: np.ndarray):
 
 
 def relu_backward(dout: np.ndarray, cache) -> np.ndarray:
-    """d max(x, 0) / dx = 1 where x > 0 and 0 where x < 0; at the kink x = 0 take 0.
+    """Gradient of L through out = max(x, 0), elementwise, given dout = dL/dout.
 
-        dx = dout * [x > 0]
+    The rule: d max(x, 0) / dx is 1 where x > 0 and 0 where x < 0; at the kink x = 0 take
+    0. Then the chain rule, entry by entry.
 
     Shapes: dout (...) -> dx (...), the shape of x.
     Hint: ``np.where(condition, a, b)``.

@@ -37,11 +37,12 @@ def bce_with_logits(x: np.ndarray, logits: np.ndarray) -> np.ndarray:
 def bce_with_logits_grad(x: np.ndarray, logits: np.ndarray) -> np.ndarray:
     """Gradient of sum_n BCE_n with respect to the logits.
 
-        d BCE / d l_nd = sigmoid(l_nd) - x_nd
+    The forward pass: BCE_n = sum_d [ softplus(l_nd) - x_nd l_nd ]. The rules:
+    d softplus(l) / dl = sigmoid(l) (differentiate log(1 + exp(l)) to see why), and each
+    l_nd appears in one term of one sum.
 
     Shapes: x (N, D), logits (N, D) -> (N, D).
-    Hints: differentiate softplus(l) - x l; d softplus(l) / dl = sigmoid(l). Compute the
-    sigmoid so that it never overflows (exp(-l) for l = -1e4 is inf), e.g.
-    exp(-|l|) / (1 + exp(-|l|)) for l < 0 and 1 / (1 + exp(-|l|)) for l >= 0.
+    Hint: compute the sigmoid so that it never overflows (exp(-l) for l = -1e4 is inf),
+    e.g. exp(-|l|) / (1 + exp(-|l|)) for l < 0 and 1 / (1 + exp(-|l|)) for l >= 0.
     """
     raise NotImplementedError("exercise 3 (bce): implement bce_with_logits_grad")

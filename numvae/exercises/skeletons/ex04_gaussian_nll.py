@@ -33,8 +33,9 @@ def gaussian_nll(x: np.ndarray, mean: np.ndarray, logvar) -> np.ndarray:
 def gaussian_nll_grad(x: np.ndarray, mean: np.ndarray, logvar: np.ndarray):
     """Gradients of sum_n NLL_n with respect to mean and logvar.
 
-        dNLL/dm_nd      = (m_nd - x_nd) exp(-logvar_nd)
-        dNLL/dlogvar_nd = 1/2 - 1/2 (x_nd - m_nd)^2 exp(-logvar_nd)
+    The forward pass: NLL_n = 1/2 sum_d [ log(2 pi) + logvar_nd + (x_nd - m_nd)^2 exp(-logvar_nd) ].
+    The rules: d (x - m)^2 / dm = -2 (x - m) (chain rule), d exp(-u) / du = -exp(-u), and
+    each m_nd and logvar_nd appears in one term of one sum.
 
     Shapes: x, mean, logvar (N, D) -> (dmean (N, D), dlogvar (N, D)).
     """

@@ -31,10 +31,12 @@ def kl_standard_normal(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
 def kl_standard_normal_grad(mu: np.ndarray, logvar: np.ndarray):
     """Gradients of sum_n KL_n with respect to mu and logvar.
 
-        dKL/dmu_nj     = mu_nj
-        dKL/dlogvar_nj = 1/2 ( exp(logvar_nj) - 1 )
+    The forward pass: KL_n = 1/2 sum_j ( mu_nj^2 + exp(logvar_nj) - logvar_nj - 1 ).
+    The rules: d u^2 / du = 2 u, d exp(u) / du = exp(u), d u / du = 1; a constant has
+    derivative 0.
 
     Shapes: mu, logvar (N, K) -> (dmu (N, K), dlogvar (N, K)).
-    Hint: differentiate each term of the sum; only the j-th term depends on mu_j.
+    Hint: differentiate each term of the sum; only the j-th term of example n depends on
+    mu_nj (or logvar_nj).
     """
     raise NotImplementedError("exercise 5 (kl_standard_normal): implement kl_standard_normal_grad")

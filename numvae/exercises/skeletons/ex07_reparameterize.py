@@ -29,8 +29,8 @@ def reparameterize(mu: np.ndarray, logvar: np.ndarray, eps: np.ndarray) -> np.nd
 def reparameterize_backward(dz: np.ndarray, mu: np.ndarray, logvar: np.ndarray, eps: np.ndarray):
     """Gradients of a loss L through z = mu + exp(logvar / 2) * eps, given dz = dL/dz.
 
-        dL/dmu     = dz                                  (dz/dmu = 1)
-        dL/dlogvar = dz * 1/2 exp(logvar / 2) * eps       (chain rule through exp(logvar / 2))
+    The rules: the chain rule entry by entry, dL/dmu = dL/dz * dz/dmu (and the same for
+    logvar), with eps a constant; d exp(c u) / du = c exp(c u).
 
     Shapes: dz, mu, logvar, eps (N, K) -> (dmu (N, K), dlogvar (N, K)).
     """

@@ -20,14 +20,16 @@ way, K latent dimensions, D pixels):
     logits = h2 W_o + b_o                 dec.out.W (H, D),    dec.out.b (D,)
     loss   = 1/N sum_n [ sum_d (softplus(logits_nd) - x_nd logits_nd) + KL_n ]
 
-The backward pass is the forward pass read from the bottom up. The gradient of the loss
-with respect to logits is (sigmoid(logits) - x) / N; with respect to mu and logvar it has
-two parts, through z (reparameterization) and through the KL (weight 1/N each).
+The backward pass is the forward pass read from the bottom up, the chain rule at every
+line. Derive the gradient with respect to logits from exercise 3's cross-entropy and the
+batch mean (each example's loss has weight 1/N); mu and logvar reach the loss along two
+paths, through z (reparameterization) and through the KL, and their gradients add.
 
 What you may use: numvae's primitives are imported below (they are exercises 2-7, already
 checked), so this exercise's grade depends on this file only. You may instead use your own
 pieces, e.g. ``from ex02_linear_relu import linear_forward, linear_backward``: the grader
-puts your folder on the import path. Do not call numvae.VAE, which is the answer.
+puts your folder on the import path. numvae.VAE is the answer: while grading, calling it
+fails the check.
 
 Check your work:  python -m numvae exercises check . elbo
 """

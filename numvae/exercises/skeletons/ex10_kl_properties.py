@@ -13,12 +13,14 @@ Each test takes the KL under test as its first argument ``kl``, a function
         assert ...
 
 The grader runs your tests against the correct KL, where every test must pass, and
-against several broken KLs (the classic mistakes), where at least one must fail. While
-your tests run, numvae.kl_standard_normal *is* the KL under test, so comparing with it catches
-nothing: find properties. Ideas: what sign must a KL have? When is it exactly 0? What
-happens to the KL of independent dimensions (more columns)? Can you work one value out
-by hand? Does it agree with the general formula, numvae.kl_mvn, for a diagonal
-covariance? How does it change as |mu| grows? Compare floats with a tolerance
+against several broken KLs (the classic mistakes), where at least one must fail an
+assertion (assert, np.testing.assert_allclose, ...) after calling kl. Your tests cannot
+know which KL they are given: find properties that only the correct one has. numvae's own
+KL (numvae.kl_standard_normal) is off limits while grading: a test that calls it fails. Ideas:
+what sign must a KL have? When is it exactly 0? What happens to the KL of independent
+dimensions (more columns)? Can you work one value out by hand? Does it agree with the
+general formula, numvae.kl_mvn (exercise 6, allowed here), for a diagonal covariance?
+How does it change as |mu| grows? Compare floats with a tolerance
 (np.testing.assert_allclose), never with ==, except where the answer is exact.
 
 Check your work:  python -m numvae exercises check . kl_properties
