@@ -64,6 +64,9 @@ from numvae.plumbing.atomic import atomic_write_text  # noqa: E402
 from numvae.subnormals import count_subnormals  # noqa: E402
 
 HIDDEN, LATENT, BATCH_SIZE, LR = 400, 20, 128, 1e-3
+# --arch conv: the lecture's convolutional VAE on MNIST padded to 32x32 (numvae/conv_net.py):
+# conv 32, conv 64 (3x3, stride 2), a dense layer of CONV_HIDDEN, the same latent, and back.
+CONV_HIDDEN, CONV_IMAGE = 256, (32, 32)
 MIB = 2**20
 
 
@@ -92,14 +95,30 @@ def epoch_matmul_flops(model: nv.VAE, n_train: int, batch_size: int) -> float:
 
     Each Linear layer does three products per step -- forward x W, backward x^T G and
     G W^T -- except the first encoder layer, which skips G W^T (nobody needs dL/dx).
+    A convolution (--arch conv) does the same three with its multiply-adds
+    (``nv.conv2d_multiply_adds``), the first one again without dL/dx.
     Element-wise work and the optimizer are not counted: they are what the floor leaves out.
     """
-    per_example = 0
+    config, per_example = model.config, 0
+    first = "enc.conv0.W" if config.arch == "conv" else "enc.0.W"
     for name, shape in model.param_shapes().items():
         if name.endswith(".W"):
-            products = 2 if name == "enc.0.W" else 3
-            per_example += products * 2 * shape[0] * shape[1]
+            products = 2 if name == first else 3
+            per_example += products * 2 * multiply_adds(name, shape, config)
     return float(per_example * n_train)
+
+
+def multiply_adds(name: str, shape: tuple, config: nv.ModelConfig) -> int:
+    """Multiply-adds of one example's forward pass through the layer holding weight ``name``."""
+    if len(shape) == 2:
+        return shape[0] * shape[1]
+    h, w = config.image_shape
+    c1, c2 = config.conv_channels
+    inputs = {"enc.conv0.W": (1, 1, h, w), "enc.conv1.W": (1, c1, h // 2, w // 2),
+              "dec.deconv0.W": (1, c2, h // 4, w // 4), "dec.deconv1.W": (1, c1, h // 2, w // 2)}[name]
+    if name.startswith("enc."):
+        return nv.conv2d_multiply_adds(inputs, shape, stride=2, padding=1)
+    return nv.conv_transpose2d_multiply_adds(inputs, shape, stride=2, padding=1, output_padding=1)
 
 
 def products_alone_seconds(model: nv.VAE, n_train: int, batch_size: int, steps: int = 40) -> float:
@@ -138,7 +157,8 @@ def products_alone_seconds(model: nv.VAE, n_train: int, batch_size: int, steps: 
 
 # ----- data ----------------------------------------------------------------------------------
 def load_data(args) -> tuple[np.ndarray, np.ndarray]:
-    """(train x, test x) float32, the first --limit images of each split (all by default)."""
+    """(train x, test x) float32, the first --limit images of each split (all by default);
+    for --arch conv zero-padded to 32x32 (the digits, 8x8 already a multiple of 4, stay)."""
     try:
         train = nv.load_dataset(args.dataset, "train", data_dir=args.data_dir, download=args.download)
         test = nv.load_dataset(args.dataset, "test", data_dir=args.data_dir, download=args.download)
@@ -147,16 +167,42 @@ def load_data(args) -> tuple[np.ndarray, np.ndarray]:
             f"{args.dataset} not found, so there is nothing to benchmark. Pass --data-dir DIR or set "
             f"NUMVAE_DATA_DIR to a folder holding {args.dataset}/ (or add --download).\n({err})"
         ) from None
+    target = pad_target(args)
+    if target is not None:
+        train, test = nv.data.pad_dataset(train, target), nv.data.pad_dataset(test, target)
     limit = args.limit
     return train.x[:limit], test.x[:limit]
+
+
+def pad_target(args) -> tuple[int, int] | None:
+    """The (height, width) --arch conv pads to: 32x32 for MNIST, nothing for the 8x8 digits."""
+    return CONV_IMAGE if args.arch == "conv" and args.dataset == "mnist" else None
+
+
+def describe_model(config: nv.ModelConfig) -> str:
+    """'VAE 784-400-20', or 'conv VAE 32x32: conv 32, conv 64, 256-20'."""
+    if config.arch == "mlp":
+        return f"VAE {'-'.join(map(str, [config.input_dim, *config.hidden, config.latent]))}"
+    (h, w), (c1, c2) = config.image_shape, config.conv_channels
+    dense = "-".join(map(str, [*config.hidden, config.latent]))
+    return f"conv VAE {h}x{w}: conv {c1}, conv {c2} (3x3, stride 2), {dense}"
+
+
+def model_config(args, input_dim: int) -> nv.ModelConfig:
+    """The benchmark's model: the 784-400-20 MLP VAE, or the convolutional VAE (--arch conv)."""
+    if args.arch == "mlp":
+        return nv.ModelConfig(input_dim, hidden=(HIDDEN,), latent=LATENT)
+    side = int(round(input_dim ** 0.5))
+    return nv.ModelConfig(input_dim, hidden=(CONV_HIDDEN,), latent=LATENT, arch="conv",
+                          image_shape=(side, side))
 
 
 # ----- the two trainers ----------------------------------------------------------------------
 class NumvaeRun:
     """numvae's own training loop (``nv.train_epoch``) on one model, as a user would run it."""
 
-    def __init__(self, train_x, test_x, seed: int):
-        self.model = nv.VAE(nv.ModelConfig(train_x.shape[1], hidden=(HIDDEN,), latent=LATENT))
+    def __init__(self, train_x, test_x, seed: int, config: nv.ModelConfig):
+        self.model = nv.VAE(config)
         self.rng = np.random.default_rng(seed)
         self.eval_rng = np.random.default_rng(seed + 1)  # evaluation never shifts training's draws
         self.params = self.model.init_params(self.rng, dtype=np.float32)
@@ -189,7 +235,8 @@ class BaselineRun:
 
         ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: nothing of ours in it
         self.conn, child_conn = ctx.Pipe()
-        data = {"name": args.dataset, "data_dir": args.data_dir, "download": False, "limit": args.limit}
+        data = {"name": args.dataset, "data_dir": args.data_dir, "download": False, "limit": args.limit,
+                "pad_to": pad_target(args)}
         self.process = ctx.Process(target=child.serve, daemon=True,
                                    args=(child_conn, baseline, data, BATCH_SIZE, LR, seed))
         self.process.start()
@@ -272,7 +319,8 @@ def start_baselines(args, run: NumvaeRun) -> dict[str, BaselineRun]:
     """The child processes asked for, each holding a copy of numvae's starting point."""
     baselines = {}
     if args.compare_torch:
-        baselines["torch"] = BaselineRun(args, "torch_vae", run.params, args.seed)
+        baselines["torch"] = BaselineRun(args, "torch_vae", run.params, args.seed,
+                                         {"image_shape": run.model.config.image_shape})
     if args.compare_numpy:
         # The plain step also continues numvae's Generator from where it is now (after
         # the initial parameters), so it draws the same permutations and eps.
@@ -282,6 +330,9 @@ def start_baselines(args, run: NumvaeRun) -> dict[str, BaselineRun]:
 
 
 def benchmark(args) -> dict:
+    if args.compare_numpy and args.arch == "conv":
+        raise BenchmarkError("--compare-numpy is the fused MLP step (plain_numpy_vae.py); with --arch conv "
+                             "compare with PyTorch (--compare-torch)")
     if args.compare_torch and not torch_available():
         raise BenchmarkError("--compare-torch needs PyTorch, which is not installed here. "
                              "Install it (pip install torch) or leave out --compare-torch.")
@@ -290,20 +341,25 @@ def benchmark(args) -> dict:
     peak_gflops = matmul_gflops()
     train_x, test_x = load_data(args)
     loading_peak = peak_rss_bytes()
-    run = NumvaeRun(train_x, test_x, args.seed)
+    config = model_config(args, train_x.shape[1])
+    run = NumvaeRun(train_x, test_x, args.seed, config)
     flops = epoch_matmul_flops(run.model, train_x.shape[0], BATCH_SIZE)
-    products_alone = products_alone_seconds(run.model, train_x.shape[0], BATCH_SIZE)
+    # products alone: the MLP's five big products; a convolution is not one plain product
+    products_alone = None
+    if args.arch == "mlp":  # the MLP's products; a convolution is not one plain product
+        products_alone = products_alone_seconds(run.model, train_x.shape[0], BATCH_SIZE)
     baselines = start_baselines(args, run)
 
     torch_run = baselines.get("torch")
     print(f"numvae {nv.__version__}, numpy {np.__version__}"
           + (f", torch {torch_run.version} ({torch_run.threads} threads)" if torch_run else "")
           + f"; {os.cpu_count()} cores; {cpu_name()}")
-    print(f"VAE {train_x.shape[1]}-{HIDDEN}-{LATENT}, {args.dataset} {train_x.shape[0]} train / "
+    print(f"{describe_model(config)}, {args.dataset} {train_x.shape[0]} train / "
           f"{test_x.shape[0]} test, batch {BATCH_SIZE}, Adam {LR:g}, float32, seed {args.seed}")
+    alone = "" if products_alone is None else (f"; the same products timed alone at the step's shapes: "
+                                               f"{products_alone:.2f} s")
     print(f"machine float32 matmul: {peak_gflops:.1f} GFLOP/s; one epoch = {flops / 1e9:.1f} GFLOP "
-          f"of matrix products -> floor {flops / 1e9 / peak_gflops:.2f} s per epoch; the same "
-          f"products timed alone at the step's shapes: {products_alone:.2f} s")
+          f"of matrix products -> floor {flops / 1e9 / peak_gflops:.2f} s per epoch{alone}")
     header = f"{'epoch':>5}  {'numvae s':>8}  {'GFLOP/s':>7}  {'of peak':>7}  {'test -ELBO':>10}"
     for key in baselines:
         short = "torch" if key == "torch" else "numpy"
@@ -330,7 +386,7 @@ def benchmark(args) -> dict:
     # not lower the peak and so flatter every "of peak" figure.
     peak_gflops = max(peak_gflops, matmul_gflops())
 
-    result = summarise(args, rows, peak_gflops, flops, numvae_peak, train_x, test_x)
+    result = summarise(args, rows, peak_gflops, flops, numvae_peak, train_x, test_x, config)
     result["products_alone_seconds"] = products_alone
     result["numvae"]["peak_rss_after_loading_bytes"] = loading_peak
     # The memory figure is numvae's only if PyTorch stayed out of this process.
@@ -378,7 +434,7 @@ def drift(seconds: list[float]) -> float | None:
     return seconds[-1] / seconds[1] if len(seconds) >= 3 else None
 
 
-def summarise(args, rows, peak_gflops, flops, numvae_peak, train_x, test_x) -> dict:
+def summarise(args, rows, peak_gflops, flops, numvae_peak, train_x, test_x, config) -> dict:
     """The JSON record: settings, machine, per-epoch rows, steady-state medians and drift.
 
     Medians and ratios are over epochs 2 to N (``steady``); ``epoch_seconds`` lists every
@@ -389,7 +445,8 @@ def summarise(args, rows, peak_gflops, flops, numvae_peak, train_x, test_x) -> d
     result = {
         "settings": {"dataset": args.dataset, "train_images": int(train_x.shape[0]),
                      "test_images": int(test_x.shape[0]), "input_dim": int(train_x.shape[1]),
-                     "hidden": HIDDEN, "latent": LATENT, "batch_size": BATCH_SIZE, "lr": LR,
+                     "arch": config.arch, "image_shape": config.image_shape,
+                     "hidden": config.hidden[0], "latent": config.latent, "batch_size": BATCH_SIZE, "lr": LR,
                      "dtype": "float32", "binarize": "none", "epochs": args.epochs, "seed": args.seed,
                      "steady_epochs": [r["epoch"] for r in steady(rows)]},
         "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "numpy": np.__version__,
@@ -444,7 +501,8 @@ def print_summary(result: dict) -> None:
     for label, t in baselines:
         row(label, t, floor / t["median_seconds"])
     alone = result["products_alone_seconds"]
-    print(f"{'products alone':14}{alone:8.2f}  {floor / alone:7.0%}")
+    if alone is not None:
+        print(f"{'products alone':14}{alone:8.2f}  {floor / alone:7.0%}")
     print(f"{'matmul floor':14}{floor:8.2f}  {1:7.0%}")
     print(f"drift = last epoch's time / second epoch's; numvae's peak memory: {mib(n['peak_rss_bytes'])} "
           f"({mib(n['peak_rss_after_loading_bytes'])} right after loading the data)")
@@ -456,8 +514,9 @@ def print_summary(result: dict) -> None:
 # ----- command line --------------------------------------------------------------------------
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description="Time numvae's training of the 784-400-20 MNIST VAE against PyTorch and the "
-                    "machine's matrix-multiply throughput.",
+        description="Time numvae's training of the 784-400-20 MNIST VAE (or, with --arch conv, the "
+                    "lecture's convolutional VAE on 32x32 MNIST) against PyTorch and the machine's "
+                    "matrix-multiply throughput.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n"
                "  python benchmarks/bench_train.py --data-dir /data\n"
@@ -465,6 +524,7 @@ def parse_args(argv=None):
                "  python benchmarks/bench_train.py --epochs 3 --compare-numpy\n"
                "  python benchmarks/bench_train.py --iwae --iwae-k 1000\n"
                "  python benchmarks/bench_train.py --epochs 1 --profile 15\n"
+               "  python benchmarks/bench_train.py --arch conv --compare-torch --json conv.json\n"
                "  python benchmarks/bench_train.py --limit 1000 --epochs 1 --json smoke.json",
     )
     parser.add_argument("--epochs", type=positive_int, default=5,
@@ -487,6 +547,9 @@ def parse_args(argv=None):
     parser.add_argument("--dataset", default="mnist", choices=("mnist", "digits"),
                         help="mnist (the benchmark) or digits (8x8, embedded: a smoke test anywhere)")
     parser.add_argument("--seed", type=int, default=0, help="seed of every Generator (default 0)")
+    parser.add_argument("--arch", choices=("mlp", "conv"), default="mlp",
+                        help="mlp: the 784-400-20 VAE (default); conv: the lecture's convolutional VAE, "
+                             f"MNIST padded to 32x32, conv 32, conv 64, dense {CONV_HIDDEN}, latent {LATENT}")
     parser.add_argument("--profile", type=positive_int, metavar="N", default=None,
                         help="finally profile one more epoch and print its N costliest functions")
     return parser.parse_args(argv)

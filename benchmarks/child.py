@@ -38,7 +38,8 @@ def serve(conn, baseline: str, data: dict, batch_size: int, lr: float, seed: int
     """Load the data, take numvae's starting point, then answer 'epoch', 'evaluate',
     'subnormals' and 'stop' requests over ``conn``.
 
-    ``data`` holds load_dataset's arguments and the --limit: the child reads the files
+    ``data`` holds load_dataset's arguments, the --limit and ``pad_to`` (None, or the
+    (height, width) the images are zero-padded to for --arch conv): the child reads the files
     itself, as cheap as sending 200 MB through a pipe and without doubling the parent's memory.
     The starting point is a dict: ``params`` (numvae's initial parameters) and ``options``
     (extra keyword arguments of the baseline's Trainer).
@@ -51,9 +52,11 @@ def serve(conn, baseline: str, data: dict, batch_size: int, lr: float, seed: int
         return
     import numvae as nv
 
-    limit = data.pop("limit")
-    train_x = nv.load_dataset(split="train", **data).x[:limit]
-    test_x = nv.load_dataset(split="test", **data).x[:limit]
+    limit, pad_to = data.pop("limit"), data.pop("pad_to", None)
+    train, test = nv.load_dataset(split="train", **data), nv.load_dataset(split="test", **data)
+    if pad_to is not None:  # the convolutional benchmark's 32x32 images, as the parent's
+        train, test = nv.data.pad_dataset(train, pad_to), nv.data.pad_dataset(test, pad_to)
+    train_x, test_x = train.x[:limit], test.x[:limit]
     conn.send({"loaded": True, **about})
     start = conn.recv()
     trainer = module.Trainer(start["params"], train_x, test_x, batch_size=batch_size, lr=lr, seed=seed,

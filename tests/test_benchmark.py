@@ -31,19 +31,30 @@ def positive(x) -> bool:
     return isinstance(x, (int, float)) and math.isfinite(x) and x > 0
 
 
-def check_common(result: dict, epochs: int, input_dim: int):
+def check_common(result: dict, epochs: int, input_dim: int, arch: str = "mlp"):
     assert set(result) == {"settings", "machine", "epoch_gflop", "floor_seconds", "products_alone_seconds",
                            "epochs", "numvae", "torch", "plain_numpy", "median_ratio", "iwae"}
     s = result["settings"]
-    assert (s["input_dim"], s["hidden"], s["latent"], s["batch_size"]) == (input_dim, 400, 20, 128)
+    hidden = 400 if arch == "mlp" else 256
+    assert (s["input_dim"], s["hidden"], s["latent"], s["arch"]) == (input_dim, hidden, 20, arch)
+    assert s["batch_size"] == 128
     assert (s["lr"], s["dtype"], s["binarize"], s["epochs"]) == (1e-3, "float32", "none", epochs)
     assert positive(result["machine"]["matmul_gflops"]) and result["machine"]["cores"] >= 1
-    # one epoch's matrix products: 2 N (2 D H + 3 (2 H K + K H + H D)) operations
-    d, h, k, n = input_dim, 400, 20, s["train_images"]
-    assert result["epoch_gflop"] == pytest.approx(2 * n * (2 * d * h + 3 * (2 * h * k + k * h + h * d)) / 1e9)
+    d, h, k, n = input_dim, hidden, 20, s["train_images"]
+    if arch == "mlp":  # one epoch's matrix products: 2 N (2 D H + 3 (2 H K + K H + H D)) operations
+        per_example = 2 * d * h + 3 * (2 * h * k + k * h + h * d)
+        assert result["epoch_gflop"] == pytest.approx(2 * n * per_example / 1e9)
+        assert positive(result["products_alone_seconds"])
+    else:  # four convolutions (the first without dx) around dense layers to and from F features
+        side = s["image_shape"][0]
+        f = 64 * (side // 4) ** 2
+        quarter, half = (side // 4) ** 2, (side // 2) ** 2  # output pixels of the stride-2 layers
+        convs = 2 * 32 * half * 9 + 3 * (64 * 32 * quarter * 9 + 64 * 32 * quarter * 9 + 32 * half * 9)
+        dense = 3 * (f * h + 2 * h * k + k * h + h * f)
+        assert result["epoch_gflop"] == pytest.approx(2 * n * (convs + dense) / 1e9)
+        assert result["products_alone_seconds"] is None
     peak = result["machine"]["matmul_gflops"]
     assert result["floor_seconds"] == pytest.approx(result["epoch_gflop"] / peak)
-    assert positive(result["products_alone_seconds"])
     assert [r["epoch"] for r in result["epochs"]] == list(range(1, epochs + 1))
     # steady state: medians over epochs 2..N (the first one warms up)
     assert s["steady_epochs"] == (list(range(2, epochs + 1)) if epochs > 1 else [1])
@@ -112,6 +123,18 @@ def test_compare_torch_adds_the_baseline_and_the_ratio(tmp_path):
     assert set(counts) == {"optimizer_state", "gradients"} and min(counts.values()) >= 0
     # same model, same start, same data: after 3 short epochs the two agree to a few nats
     assert abs(theirs["final_test_loss"] - result["numvae"]["final_test_loss"]) < 5
+
+
+def test_conv_arch_trains_the_convolutional_vae(tmp_path):
+    proc, out = run_bench("--dataset", "digits", "--limit", "200", "--epochs", "2", "--arch", "conv",
+                          tmp_path=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(out.read_text())
+    check_common(result, epochs=2, input_dim=64, arch="conv")
+    assert result["settings"]["image_shape"] == [8, 8]  # the digits need no padding
+    assert "conv VAE 8x8: conv 32, conv 64" in proc.stdout
+    proc, _ = run_bench("--dataset", "digits", "--arch", "conv", "--compare-numpy", tmp_path=tmp_path)
+    assert proc.returncode == 2 and "--compare-numpy is the fused MLP step" in proc.stderr
 
 
 def test_plain_numpy_step_trains_to_numvaes_numbers(tmp_path):
