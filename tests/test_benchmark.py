@@ -179,3 +179,19 @@ def test_missing_torch_is_reported_without_a_traceback(tmp_path):
                           env=env, tmp_path=tmp_path)
     assert proc.returncode != 0 and not out.exists()
     assert "--compare-torch needs PyTorch" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_variants_benchmark_times_the_four_models(tmp_path):
+    out = tmp_path / "variants.json"
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_variants.py"), "--dataset", "digits",
+                           "--limit", "300", "--epochs", "2", "--json", str(out)], cwd=REPO, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(out.read_text())
+    assert set(result["models"]) == {"vae", "cvae", "mixture", "iwae"}
+    assert result["models"]["vae"]["median_ratio_to_vae"] == 1.0
+    for name, model in result["models"].items():
+        assert len(model["epoch_seconds"]) == 2 and all(positive(t) for t in model["epoch_seconds"])
+        assert positive(model["median_ratio_to_vae"]), name
+    for row in result["epochs"]:
+        assert all(positive(row[name]["train_loss"]) for name in result["models"])
