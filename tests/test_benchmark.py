@@ -183,9 +183,9 @@ def test_missing_torch_is_reported_without_a_traceback(tmp_path):
 
 def test_variants_benchmark_times_the_four_models(tmp_path):
     out = tmp_path / "variants.json"
-    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_variants.py"), "--dataset", "digits",
-                           "--limit", "300", "--epochs", "2", "--json", str(out)], cwd=REPO, capture_output=True,
-                          text=True, timeout=300)
+    command = [sys.executable, str(REPO / "benchmarks" / "bench_variants.py"), "--dataset", "digits",
+               "--limit", "300", "--epochs", "2", "--json", str(out)]
+    proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(out.read_text())
     assert set(result["models"]) == {"vae", "cvae", "mixture", "iwae"}
