@@ -1,7 +1,8 @@
 """The command line: ``python -m numvae <command>`` (also installed as ``numvae``).
 
-Each subcommand lives in its own module with ``add_parser(subparsers)`` and
-``run(args) -> int``; this file only assembles them and turns expected errors (bad
+Each subcommand lives in its own module with ``add_parser(subparsers)``, ``run(args) ->
+int`` and, for the rules between options, ``check(args)``; this file only assembles them,
+checks every argument before any work (``options``), and turns expected errors (bad
 options, missing or corrupt files) into one line on stderr and exit status 2.
 """
 
@@ -11,6 +12,7 @@ import argparse
 import sys
 
 from . import evaluate, exercises, explore, gradcheck, plot, sample, train
+from .options import Parser
 
 COMMANDS = [
     train,
@@ -38,7 +40,7 @@ EPILOG = """examples:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="numvae",
         description="The variational autoencoder from scratch in NumPy.",
         epilog=EPILOG,
@@ -53,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        check = getattr(args, "check", None)
+        if check is not None:
+            check(args)  # every rule between the options, before anything is loaded or written
         return args.run(args)
     except (ValueError, TypeError, OSError) as err:
         print(f"numvae {args.command}: error: {err}", file=sys.stderr)
