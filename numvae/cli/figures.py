@@ -39,7 +39,7 @@ def mixture(model) -> bool:
 def prior_name(model) -> str:
     """How a figure title names p(z)."""
     if mixture(model):
-        return f"p(z), a mixture of {model.config.components} Gaussians"
+        return f"p(z) (mixture of {model.config.components})"
     return "N(0, I)"
 
 
@@ -100,8 +100,7 @@ def write_all(model, params, test_set, history: Sequence[dict], folder, *, seed:
     rng = np.random.default_rng(seed)
     if conditional(model):
         samples = label_rows(model, params, SAMPLE_COLUMNS, rng)
-        samples_title = (f"samples: a row per label 0..{model.config.classes - 1}, "
-                         f"the same z ~ {prior_name(model)} down each column")
+        samples_title = "samples: a row per label, the same z down each column"
     else:
         samples = model.sample(params, 100, rng)
         samples_title = f"samples: decode(z), z ~ {prior_name(model)}"

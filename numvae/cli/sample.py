@@ -79,7 +79,7 @@ def run(args) -> int:
     if is_conditional(ckpt.config) and args.label is None:
         images = figures.label_rows(model, ckpt.params, args.ncols, rng)
         ncols = args.ncols
-        title = f"a row per label 0..{model.config.classes - 1}, the same z ~ {prior} down each column"
+        title = f"a row per label 0..{model.config.classes - 1}, the same z down each column"
         default_name = f"samples_seed{args.seed}.png"
     else:
         n = DEFAULT_N if args.n is None else args.n
