@@ -32,6 +32,8 @@ EPILOG = """examples:
   numvae sample runs/seed --n 64                # draws from p(x) to a PNG
   numvae plot runs/seed                         # redraw the run's figures
   numvae gradcheck --variance-head relu         # finite-difference check of every gradient
+  numvae train --model cvae --out runs/cvae     # a conditional VAE (or --objective iwae, --prior mixture)
+  numvae sample runs/cvae --label 7 --n 16      # sixteen sevens from it
   numvae explore runs/seed                      # a web page to drag through the latent space
   numvae exercises init hw1                     # student exercises; then: numvae exercises check hw1
 

@@ -160,7 +160,9 @@ def new_run(args):
                                prior=model["prior"], components=model["components"],
                                objective=model["objective"], k=model["k"])
     config = {"model": model["model"], "dataset": dataset,
-              "data_dir": None if args.data_dir is None else str(args.data_dir.resolve()),
+              # the embedded digits read no folder: a --data-dir (checked to exist) is not kept
+              "data_dir": (None if args.data_dir is None or dataset == "digits"
+                           else str(args.data_dir.resolve())),
               **model_config.to_dict(), "image_shape": [height, width],
               # a data set may come binary already
               "binarize": "static" if facts.binary else settings["binarize"]}
@@ -197,7 +199,7 @@ def resumed_run(args):
                          "finished", str(epochs))
     config["epochs"] = epochs
     check_run_data(config, args.data_dir)
-    if args.data_dir is not None:
+    if args.data_dir is not None and config["dataset"] != "digits":
         config["data_dir"] = str(args.data_dir.resolve())
     return folder, config, ckpt
 
