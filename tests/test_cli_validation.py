@@ -28,6 +28,7 @@ import numvae.cli.figures
 import numvae.cli.gradcheck
 import numvae.cli.options
 from numvae.cli import build_parser
+from numvae.data import load_digits
 from numvae.plumbing.checkpoint import FORMAT_VERSION
 
 REPO = Path(__file__).resolve().parent.parent
@@ -313,6 +314,18 @@ def test_what_a_user_sees_is_one_line_and_no_traceback(world, line, names):
     assert proc.stderr.count("\n") == 1 and names in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
     assert snapshot(world) == before
+
+
+def test_what_the_command_line_knows_of_a_data_set_before_loading_it_is_right():
+    from numvae.cli.options import data_facts
+    from numvae.data.registry import REGISTRY
+
+    digits = load_digits("test")
+    facts = data_facts("digits")
+    assert (facts.image_shape, facts.test_size, facts.binary) == (digits.image_shape, len(digits), False)
+    assert facts.classes == digits.y.max() + 1 == 10
+    assert data_facts("binarized-mnist").classes == 0 and data_facts("binarized-mnist").binary
+    assert data_facts("mnist") == type(facts)((28, 28), 10, REGISTRY["mnist"].sizes["test"], False)
 
 
 def test_an_unreadable_data_folder_is_refused(world, tmp_path):

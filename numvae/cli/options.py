@@ -47,7 +47,9 @@ class Parser(argparse.ArgumentParser):
     """
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        # a refusal of one option says all; a missing or unknown argument points to the help
+        hint = "" if message.startswith("argument --") else f" (see {self.prog} --help)"
+        self.exit(2, f"{self.prog}: error: {message}{hint}\n")
 
 
 def _refuse(expected: str, text: str):
