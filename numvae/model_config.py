@@ -66,6 +66,9 @@ class ModelConfig:
     def __post_init__(self):
         check_positive_int("input_dim", self.input_dim)
         check_positive_int("latent", self.latent)
+        if isinstance(self.hidden, (str, bytes)) or not hasattr(self.hidden, "__iter__"):
+            raise TypeError(f"hidden must be a sequence of positive integers such as (512, 256), "
+                            f"got {self.hidden!r}")
         hidden = tuple(self.hidden)
         for i, width in enumerate(hidden):
             check_positive_int(f"hidden[{i}]", width)
@@ -79,9 +82,14 @@ class ModelConfig:
         self._check_network()
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
-        if not self.sigma_floor > 0:
-            raise ValueError(f"sigma_floor must be positive, got {self.sigma_floor}")
-        if isinstance(self.classes, bool) or not isinstance(self.classes, int) or self.classes < 0:
+        _check_real("sigma_floor", self.sigma_floor, "a positive finite number")
+        if not 0 < self.sigma_floor < np.inf:
+            raise ValueError(f"sigma_floor must be a positive finite number, got {self.sigma_floor}")
+        _check_real("output_logvar", self.output_logvar, "a finite number")
+        if not np.isfinite(self.output_logvar):
+            raise ValueError(f"output_logvar must be a finite number, got {self.output_logvar}")
+        if (isinstance(self.classes, bool) or not isinstance(self.classes, (int, np.integer))
+                or self.classes < 0):
             raise ValueError(f"classes must be 0 (no label) or a positive number of classes, "
                              f"got {self.classes!r}")
         if self.prior not in PRIORS:
@@ -127,10 +135,17 @@ class ModelConfig:
 
     def to_dict(self) -> dict:
         d = asdict(self)
+        d["classes"], d["components"], d["k"] = int(self.classes), int(self.components), int(self.k)
         d["hidden"] = list(self.hidden)
         d["conv_channels"] = list(self.conv_channels)
         d["image_shape"] = None if self.image_shape is None else list(self.image_shape)
         return d
+
+
+def _check_real(name: str, value, expected: str) -> None:
+    """TypeError unless ``value`` is a real number (bool and strings are not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be {expected}, got {value!r}")
 
 
 # ----- the data a model reads -----------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Checkpoints: exact round trip, atomic replacement, and clear errors for bad files."""
 
-import io
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -86,7 +86,7 @@ def test_missing_file_names_the_path(tmp_path):
         ck.load_checkpoint(tmp_path / "nothere.npz")
 
 
-@pytest.mark.parametrize("damage", ["truncated", "flipped bytes", "empty", "text", "one array"])
+@pytest.mark.parametrize("damage", ["truncated", "flipped bytes", "empty", "zip header only"])
 def test_damaged_files_give_a_clear_error_naming_the_path(tmp_path, state, damage):
     _, saved, _, _ = state
     path = ck.save_checkpoint(tmp_path / "c.npz", saved)
@@ -98,22 +98,70 @@ def test_damaged_files_give_a_clear_error_naming_the_path(tmp_path, state, damag
         data[start:start + 40] = bytes(b ^ 0xFF for b in data[start:start + 40])
     elif damage == "empty":
         data = b""
-    elif damage == "one array":  # a .npy file under a checkpoint's name
-        buffer = io.BytesIO()
-        np.save(buffer, saved.params.flat)
-        data = buffer.getvalue()
     else:
-        data = b"epoch,loss\n1,2.0\n"
+        data = data[:40]
     path.write_bytes(bytes(data))
-    with pytest.raises(ValueError, match=r"c\.npz is not a readable checkpoint \(truncated or corrupt"):
+    with pytest.raises(ValueError, match=r"c\.npz is not a readable checkpoint") as err:
         ck.load_checkpoint(path)
+    message = str(err.value)
+    assert "It is damaged (truncated or corrupt): restore it from a copy, or train the run again" in message
+    assert "pickle" not in message
 
 
-def test_an_npz_that_is_not_a_checkpoint_is_refused(tmp_path):
-    path = tmp_path / "other.npz"
-    np.savez(path, weights=np.zeros(3))
-    with pytest.raises(ValueError, match=r"other\.npz is not a numvae checkpoint.*found \['weights'\]"):
+def _object_npz(path):
+    np.savez(path, params=np.array([{"not": "numbers"}], dtype=object))
+
+
+def _zip_of_text(path):
+    import zipfile
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("notes.txt", "hello")
+
+
+def _npy(path):
+    np.save(open(path, "wb"), np.zeros(3))
+
+
+FOREIGN = {  # a file that is not a checkpoint, and what the message says it is
+    "hello": (lambda p: p.write_bytes(b"hello\n"), r"an \.npz \(zip\) archive, this file begins with "
+                                                   r"b'hello"),
+    "csv": (lambda p: p.write_text("epoch,loss\n1,2.0\n"), "this file begins with b'epoch,loss"),
+    "one array": (_npy, r"it is one NumPy array \(a \.npy file\)"),
+    "an npz of something else": (lambda p: np.savez(p, weights=np.zeros(3)),
+                                 r"expected entries 'meta' and 'params', found \['weights'\]"),
+    "objects (a pickle)": (_object_npz, r"its entry 'params' holds Python objects \(a pickle\)"),
+    "a zip of other files": (_zip_of_text, r"a zip archive of other files \(notes\.txt\)"),
+    "a folder": (lambda p: p.mkdir(), "it is a folder, not a file"),
+}
+
+
+@pytest.mark.parametrize("make, says", FOREIGN.values(), ids=FOREIGN.keys())
+def test_a_file_that_is_not_a_checkpoint_says_so_and_what_to_do_and_is_never_unpickled(tmp_path, monkeypatch,
+                                                                                      make, says):
+    import pickle
+
+    def no_unpickling(*args, **kwargs):
+        raise AssertionError("a checkpoint file must never be unpickled")
+
+    monkeypatch.setattr(pickle, "load", no_unpickling)
+    monkeypatch.setattr(pickle, "loads", no_unpickling)
+    path = tmp_path / "c.npz"
+    make(path)
+    with pytest.raises(ValueError, match=r"c\.npz is not a numvae checkpoint") as err:
         ck.load_checkpoint(path)
+    message = str(err.value)
+    assert re.search(says, message), message
+    assert "numvae reads only the checkpoint.npz files that 'numvae train'" in message
+    assert "allow_pickle" not in message and "unsafely" not in message
+
+
+def test_checkpoints_are_never_read_with_np_load(tmp_path, state, monkeypatch):
+    """np.load would fall back to pickle for a file it does not recognise; numvae reads the
+    archive itself, .npy header first."""
+    model, saved, _, _ = state
+    path = ck.save_checkpoint(tmp_path / "c.npz", saved)
+    monkeypatch.setattr(ck.np, "load", lambda *a, **k: pytest.fail("np.load was called"))
+    assert np.array_equal(ck.load_checkpoint(path, model.param_shapes()).params.flat, saved.params.flat)
 
 
 def _rewrite_meta(path, **changes):
@@ -130,7 +178,7 @@ def test_format_version_is_checked(tmp_path, state):
     path = ck.save_checkpoint(tmp_path / "c.npz", saved)
     _rewrite_meta(path, format_version=ck.FORMAT_VERSION + 1)
     with pytest.raises(ValueError, match=f"format version {ck.FORMAT_VERSION + 1}.*reads version "
-                                         f"{ck.FORMAT_VERSION}"):
+                                         f"{ck.FORMAT_VERSION}: open it with the numvae that wrote it"):
         ck.load_checkpoint(path)
 
 
@@ -145,6 +193,7 @@ def test_mismatched_parameters_are_listed_one_by_one(tmp_path, state):
     assert "enc.0.W has shape (64, 12), expected (64, 10)" in message
     assert "missing enc.sigma.W (expected shape (10, 3))" in message
     assert "unexpected enc.logvar.W (shape (12, 3))" in message
+    assert "it was written for another model" in message
 
 
 def test_inconsistent_contents_are_reported(tmp_path, state):

@@ -88,7 +88,8 @@ def test_autoencoder_runs_report_reconstruction_only(tmp_path):
 
 def test_missing_run_is_a_clear_error(tmp_path):
     code, _, err = run_cli(["evaluate", tmp_path / "nope"])
-    assert code == 2 and "no run folder at" in err
+    assert code == 2 and "argument DIR: expected a run folder written by 'numvae train'" in err
+    assert "nope', which does not exist" in err
     (tmp_path / "empty").mkdir()
     code, _, err = run_cli(["evaluate", tmp_path / "empty"])
-    assert code == 2 and "no checkpoint file at" in err
+    assert code == 2 and "empty', which holds no checkpoint.npz" in err

@@ -206,9 +206,18 @@ def test_bad_arguments_are_named(kwargs, error, message):
 
 
 def test_digits_unchanged_and_offline(tmp_path, monkeypatch):
-    monkeypatch.setenv("NUMVAE_DATA_DIR", str(tmp_path / "does-not-exist"))  # never consulted
-    ds = nv.load_dataset("digits", "test", binarize="static")
+    monkeypatch.setenv("NUMVAE_DATA_DIR", str(tmp_path))  # an empty folder: digits reads no file
+    ds = nv.load_dataset("digits", "test", binarize="static", data_dir=tmp_path)
     assert ds.x.shape == (297, 64) and ds.binarize == "static" and set(np.unique(ds.x)) <= {0.0, 1.0}
+
+
+def test_a_data_folder_that_does_not_exist_is_an_error_for_digits_too(tmp_path, monkeypatch):
+    """Issue 20: a misspelt folder is refused for every data set, naming where it came from."""
+    with pytest.raises(FileNotFoundError, match="data_dir must be an existing folder, got .*nowhere"):
+        nv.load_dataset("digits", data_dir=tmp_path / "nowhere")
+    monkeypatch.setenv("NUMVAE_DATA_DIR", str(tmp_path / "nowhere"))
+    with pytest.raises(FileNotFoundError, match="environment variable NUMVAE_DATA_DIR must be an existing"):
+        nv.load_dataset("digits")
 
 
 def test_gzip_member_with_trailing_garbage_is_refused(places):

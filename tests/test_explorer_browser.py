@@ -1,9 +1,10 @@
 """The latent-space explorer in a real browser: headless Chromium driven by playwright-core.
 
 The page's JavaScript decoder must agree with numvae's float32 decode within 1e-5 per
-pixel, dragging the pointer must decode the point under it, and the page must load with
-the network off and log no console errors. Skipped (with the reason) only when no browser
-or driver is installed; .ci/run installs both.
+pixel (ReLU, ELU and tanh hidden layers; a conditional VAE's decode for every label, chosen
+in the page's label selector), dragging the pointer must decode the point under it, and
+the page must load with the network off and log no console errors. Skipped (with the
+reason) only when no browser or driver is installed; .ci/run installs both.
 """
 
 import json
@@ -34,17 +35,20 @@ def browser_missing() -> str | None:
 pytestmark = pytest.mark.skipif(browser_missing() is not None, reason=str(browser_missing()))
 
 
-def trained_model(latent: int):
+def trained_model(latent: int, **choices):
+    """A VAE (a CVAE with classes=10) trained for 3 epochs on the digits."""
     train, test = nv.load_dataset("digits", "train"), nv.load_dataset("digits", "test")
-    model = nv.VAE(nv.ModelConfig(input_dim=64, hidden=(32, 16), latent=latent))
+    config = nv.ModelConfig(input_dim=64, hidden=(32, 16), latent=latent, **choices)
+    model = nv.CVAE(config) if config.classes else nv.VAE(config)
+    labels = {"train_y": train.y, "test_y": test.y} if config.classes else {}
     rng = np.random.default_rng(0)
     params = model.init_params(rng)
-    nv.fit(model, params, train.x, test.x, optimizer=nv.Adam(3e-3), epochs=3, rng=rng)
+    nv.fit(model, params, train.x, test.x, optimizer=nv.Adam(3e-3), epochs=3, rng=rng, **labels)
     return model, params, test
 
 
 def run_page(tmp_path, model, params, test, request):
-    mu, _ = model.encode(params, test.x)
+    mu, _ = model.encode(params, test.x, **({"y": test.y} if model.config.classes else {}))
     page = build_explorer_html(model, params, mu, test.y, test.image_shape,
                                {"data set": "digits", "test -ELBO": "12.3 nats"})
     html_path = write_explorer(tmp_path / "explorer.html", page)
@@ -82,6 +86,47 @@ def test_page_decodes_like_numvae_and_follows_the_pointer(tmp_path):
     assert kb["after"][0] > kb["before"][0] and kb["after"][1] > kb["before"][1]
     assert kb["sampled"] != kb["after"]
     assert "test -ELBO" in out["infoText"]
+    assert out["labelSelector"] is None and out["classes"] == 0  # not conditional: no selector
+    assert out["sampleButton"] == "sample z ~ N(0, I)"
+
+
+def test_conditional_page_decodes_every_label_like_numvae_and_its_selector_chooses_the_label(tmp_path):
+    """Issue 16: a CVAE (ELU layers, a mixture prior) decodes [z, one_hot(y)] in the page as in numvae."""
+    model, params, test = trained_model(latent=2, classes=10, activation="elu", prior="mixture", components=3)
+    zs = [[0.0, 0.0], [0.0, 0.0], [1.5, -0.7], [-2.2, 2.9], [4.0, -4.0], [0.3, 0.3]]
+    labels = [0, 7, 3, 9, 1, 5]
+    request = {"decode": zs, "labels": labels, "select": {"label": 7, "latent": [0.3, -1.2]},
+               "drag": [[-1.0, 1.0], [0.5, 0.25]]}
+    out, _ = run_page(tmp_path, model, params, test, request)
+    assert out["consoleErrors"] == [] and out["networkRequests"] == []
+
+    expected = model.decode(params, np.array(zs, dtype=np.float32), np.array(labels))
+    np.testing.assert_allclose(np.array(out["decoded"]), expected, atol=1e-5, rtol=0)
+    # the same z with two labels: images 100 times the tolerance apart, so a page that
+    # ignored the label could not pass the comparison above
+    assert np.abs(expected[0] - expected[1]).max() > 1e-3
+
+    assert out["classes"] == 10 and out["labelSelector"] == [str(c) for c in range(10)]
+    selected = out["selected"]
+    assert selected["label"] == 7 and selected["latent"] == [0.3, -1.2]
+    seven = model.decode(params, np.array([selected["latent"]], np.float32), np.array([7]))[0]
+    np.testing.assert_allclose(selected["image"], seven, atol=1e-5, rtol=0)
+    assert np.abs(np.array(selected["pixels"]) - np.round(255 * seven)).max() <= 1
+    for seen in out["drags"]:  # dragging keeps the chosen label
+        z_page = np.array(seen["latent"], np.float32)[None]
+        np.testing.assert_allclose(seen["image"], model.decode(params, z_page, np.array([7]))[0],
+                                   atol=1e-5, rtol=0)
+    assert out["sampleButton"] == "sample z ~ p(z), the mixture of 3"
+
+
+@pytest.mark.parametrize("activation", ["elu", "tanh"])
+def test_elu_and_tanh_decoders_agree(tmp_path, activation):
+    model, params, test = trained_model(latent=2, activation=activation)
+    zs = [[0.0, 0.0], [1.5, -0.7], [-2.2, 2.9], [4.0, -4.0]]
+    out, _ = run_page(tmp_path, model, params, test, {"decode": zs, "drag": [[0.5, 0.5]]})
+    assert out["consoleErrors"] == [] and out["networkRequests"] == []
+    np.testing.assert_allclose(np.array(out["decoded"]), model.decode(params, np.array(zs, np.float32)),
+                               atol=1e-5, rtol=0)
 
 
 def test_higher_latent_has_a_slider_per_dimension_and_agrees(tmp_path):

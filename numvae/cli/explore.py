@@ -6,13 +6,21 @@ import argparse
 from pathlib import Path
 
 from ..explorer import build_explorer_html, write_explorer
-from ..plumbing.runs import load_run
 from .figures import latent_codes
-from .options import add_data_dir_option, load_split
+from .options import (
+    add_data_dir_option,
+    check_data_env,
+    check_run_data,
+    is_conditional,
+    load_split,
+    output_file,
+    run_argument,
+)
 
 EXAMPLES = """examples:
   python -m numvae explore runs/digits                       # writes runs/digits/explorer.html
   python -m numvae explore runs/mnist --out explorer.html
+  python -m numvae explore runs/cvae                         # a conditional VAE: a label selector too
 Open the file in any browser: it needs no server and no network.
 """
 
@@ -23,16 +31,24 @@ def add_parser(sub) -> None:
                                    "space shows the decoder's image of it, live.",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("run_dir", type=Path, metavar="DIR", help="a run folder written by 'numvae train'")
-    p.add_argument("--out", type=Path, default=None, help="output HTML file (default: DIR/explorer.html)")
+    p.add_argument("--out", type=output_file(".html"), default=None,
+                   help="output HTML file (default: DIR/explorer.html)")
     add_data_dir_option(p)
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, check=check)
+
+
+def check(args) -> None:
+    check_data_env()
+    args.loaded = run_argument("DIR", args.run_dir)
+    check_run_data(args.loaded[1].config, args.data_dir)
 
 
 def run(args) -> int:
-    model, ckpt = load_run(args.run_dir)
+    model, ckpt = args.loaded
     config = ckpt.config
     test = load_split(config, "test", args.data_dir)
-    mu = latent_codes(model, ckpt.params, test.x.astype(ckpt.params.flat.dtype))
+    y = test.y if is_conditional(config) else None
+    mu = latent_codes(model, ckpt.params, test.x.astype(ckpt.params.flat.dtype), y)
     last = ckpt.history[-1] if ckpt.history else None
     elbo = (f"{last['test_loss']:.3f} nats (recon {last['test_recon']:.3f} + KL {last['test_kl']:.3f})"
             if last else "not evaluated")
@@ -43,9 +59,15 @@ def run(args) -> int:
         "data set": f"{config['dataset']} (binarize: {config.get('binarize', 'none')})",
         "likelihood": config["likelihood"],
         "variance head": config.get("variance_head", "-"),
+        "hidden activation": config.get("activation", "relu"),
+        "prior": ("N(0, I)" if config.get("prior", "standard") == "standard"
+                  else f"a learned mixture of {config['components']} Gaussians"),
+        "objective": "ELBO" if config.get("objective", "elbo") == "elbo" else f"IWAE L_{config['k']}",
         "epochs trained": ckpt.epoch,
         "test -ELBO": elbo,
     }
+    if is_conditional(config):
+        info["labels"] = f"{config['classes']} classes, one-hot on the encoder's and decoder's inputs"
     page = build_explorer_html(model, ckpt.params, mu, test.y, test.image_shape, info)
     out = write_explorer(args.out or args.run_dir / "explorer.html", page)
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB): open it in a browser")

@@ -12,16 +12,31 @@ import argparse
 
 import numpy as np
 
-from ..data import load_dataset
+from ..data import DATASET_NAMES, load_dataset
 from ..gradcheck import check_gradients, format_gradient_table
 from ..model_config import ModelConfig
 from ..plumbing.runs import MODELS
-from .options import add_data_dir_option, add_model_options, nonnegative_int, positive_int
+from .options import (
+    add_data_dir_option,
+    add_model_options,
+    check_data_env,
+    check_kl_options,
+    data_facts,
+    finite_float,
+    model_settings,
+    nonnegative_int,
+    positive_int,
+    step_size,
+)
 
 EXAMPLES = """examples:
   numvae gradcheck                                   # the default small VAE on digits
   numvae gradcheck --variance-head relu --likelihood gaussian --hidden 16,8
   numvae gradcheck --model ae --latent 3
+  numvae gradcheck --model cvae                      # the conditional VAE, labels one-hot
+  numvae gradcheck --objective iwae --k 3            # the gradient of L_3
+  numvae gradcheck --prior mixture --components 3    # the mixture prior's own gradients too
+  numvae gradcheck --activation tanh --hidden 8,8
   numvae gradcheck --dataset mnist --hidden 8        # 784 pixels: about 13k entries per layer
 
 Every parameter entry costs two loss evaluations, so keep the model small.
@@ -29,40 +44,59 @@ Every parameter entry costs two loss evaluations, so keep the model small.
 
 TOL = 1e-6
 DEFAULTS = {"model": "vae", "latent": 2, "hidden": (16,), "likelihood": "bernoulli",
-            "variance_head": "logvar"}
+            "variance_head": "logvar", "activation": "relu", "prior": "standard", "objective": "elbo"}
+MODEL_OPTIONS = ("model", "latent", "hidden", "likelihood", "variance_head", "activation", "prior",
+                 "components", "objective", "k")
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("gradcheck", help="check the model's gradients against finite differences",
                        description="Finite-difference check (float64, central differences) of every "
-                                   "parameter's gradient of the -ELBO for the given model config.",
+                                   "parameter's gradient of the loss (-ELBO, or -L_k) for the given "
+                                   "model config.",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_model_options(p, DEFAULTS, help_default=False)
-    p.add_argument("--dataset", default="digits", help="where the mini-batch comes from (default: digits)")
+    p.add_argument("--dataset", choices=DATASET_NAMES, default="digits",
+                   help="where the mini-batch comes from (default: digits)")
     add_data_dir_option(p)
     p.add_argument("--batch-size", type=positive_int, default=8, help="images in the batch (default: 8)")
-    p.add_argument("--beta", type=float, default=1.0, help="KL weight of the checked loss (default: 1)")
-    p.add_argument("--h", type=float, default=1e-5, help="finite-difference step (default: 1e-5)")
+    p.add_argument("--beta", type=finite_float, default=None,
+                   help="KL weight of the checked -ELBO, any finite number (default: 1)")
+    p.add_argument("--h", type=step_size, default=1e-5, help="finite-difference step (default: 1e-5)")
     p.add_argument("--seed", type=nonnegative_int, default=0,
                    help="seed of the parameters and eps (default: 0)")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, check=check)
+
+
+def check(args) -> None:
+    check_data_env()
+    args.settings = model_settings({k: getattr(args, k) for k in MODEL_OPTIONS}, args.dataset)
+    check_kl_options(args.beta, None, args.model, args.settings["objective"])
+    args.beta = 1.0 if args.beta is None else args.beta
 
 
 def run(args) -> int:
+    s = args.settings
     data = load_dataset(args.dataset, "train", data_dir=args.data_dir)
-    config = ModelConfig(input_dim=data.x.shape[1], hidden=args.hidden, latent=args.latent,
-                         likelihood=args.likelihood, variance_head=args.variance_head)
-    model = MODELS[args.model](config)
+    classes = data_facts(args.dataset).classes if s["model"] == "cvae" else 0
+    config = ModelConfig(input_dim=data.x.shape[1], hidden=s["hidden"], latent=s["latent"],
+                         likelihood=s["likelihood"], variance_head=s["variance_head"],
+                         activation=s["activation"], classes=classes, prior=s["prior"],
+                         components=s["components"], objective=s["objective"], k=s["k"])
+    model = MODELS[s["model"]](config)
     rng = np.random.default_rng(args.seed)
     params = model.init_params(rng, dtype=np.float64)
     x = data.x[: args.batch_size].astype(np.float64)
-    eps = rng.standard_normal((x.shape[0], config.latent))  # frozen: the loss is a function of params only
-    print(f"checking {params.flat.size} parameter entries of a {args.model.upper()} "
+    labels = {"y": data.y[: args.batch_size]} if classes else {}
+    # frozen noise: the loss is a function of params only; L_k draws k per image
+    draws = (config.k,) if config.objective == "iwae" else ()
+    eps = rng.standard_normal((*draws, x.shape[0], config.latent))
+    print(f"checking {params.flat.size} parameter entries of a {s['model'].upper()} "
           f"{'-'.join(map(str, [config.input_dim, *config.hidden, config.latent]))} on {len(x)} "
-          f"{args.dataset} images (float64, h = {args.h:g})")
-    _, grads = model.loss_and_grads(params, x, eps=eps, beta=args.beta)
-    errors = check_gradients(lambda: model.loss(params, x, eps=eps, beta=args.beta).loss, params, grads,
-                             h=args.h)
+          f"{args.dataset} images (float64, h = {args.h:g}){describe_axes(config)}")
+    _, grads = model.loss_and_grads(params, x, eps=eps, beta=args.beta, **labels)
+    errors = check_gradients(lambda: model.loss(params, x, eps=eps, beta=args.beta, **labels).loss, params,
+                             grads, h=args.h)
     print(format_gradient_table(errors, params.shapes(), threshold=TOL))
     failed = [name for name, err in errors.items() if not err < TOL]
     if failed:
@@ -71,3 +105,17 @@ def run(args) -> int:
         return 1
     print(f"all {len(errors)} parameters agree: largest relative error {max(errors.values()):.2e} < {TOL:g}")
     return 0
+
+
+def describe_axes(config: ModelConfig) -> str:
+    """'' for the lecture's VAE, else e.g. '; 10 classes, mixture prior of 3, loss -L_3'."""
+    parts = []
+    if config.activation != "relu":
+        parts.append(f"{config.activation} hidden layers")
+    if config.classes:
+        parts.append(f"{config.classes} classes")
+    if config.prior == "mixture":
+        parts.append(f"mixture prior of {config.components}")
+    if config.objective == "iwae":
+        parts.append(f"loss -L_{config.k}")
+    return "; " + ", ".join(parts) if parts else ""

@@ -1,30 +1,67 @@
-"""Options shared by several subcommands, and loading a run's data."""
+"""Options shared by several subcommands, their validation, and loading a run's data.
+
+Every argument is checked when the command line is read, before any data is loaded or
+anything is written (issue 20), in two places:
+
+- single values, by the argparse ``type=`` functions below (finite numbers, positive
+  integers, width lists without empty fields, folders that exist, output names): argparse
+  reports a refusal as ``numvae CMD: error: argument --x: expected ..., got ...``;
+- rules between options, or between an option and a run folder (ordered ranges, a label
+  within the run's classes, --k only with --objective iwae), by each subcommand's
+  ``check(args)``, which ``numvae.cli.main`` calls right after parsing. It raises
+  ``UsageError``, whose message has the same form.
+
+Either way the user sees one line naming the option, what was expected and what was
+given, and the exit status is 2.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..data import load_dataset
-from ..model_config import LIKELIHOODS, VARIANCE_HEADS
+from ..data import DATASET_NAMES, load_dataset
+from ..data.locate import ENV_VAR
+from ..data.registry import REGISTRY
+from ..model_config import ACTIVATIONS, LIKELIHOODS, OBJECTIVES, PRIORS, VARIANCE_HEADS
+from ..plumbing.runs import CHECKPOINT, MODELS, load_run
 
 
-def parse_hidden(text: str) -> tuple[int, ...]:
-    """'512,256' -> (512, 256); '' -> () (no hidden layer)."""
-    try:
-        widths = tuple(int(w) for w in text.split(",") if w.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--hidden must be comma-separated integers, got {text!r}") from None
-    if any(w < 1 for w in widths):
-        raise argparse.ArgumentTypeError(f"--hidden widths must be positive, got {text!r}")
-    return widths
+# ----- the form of every refusal -----------------------------------------------------------
+class UsageError(ValueError):
+    """A bad argument: ``{what}: expected {expected}, got {given}`` (``what`` e.g. 'argument --k')."""
+
+    def __init__(self, what: str, expected: str, given: str):
+        super().__init__(f"{what}: expected {expected}, got {given}")
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with its refusals on one line: ``numvae train: error: argument --x: ...``.
+
+    (argparse's own error prints the usage first, which for ``train`` is a dozen lines
+    above the one that says what is wrong.) Sub-parsers inherit the class.
+    """
+
+    def error(self, message: str):
+        # a refusal of one option says all; a missing or unknown argument points to the help
+        hint = "" if message.startswith("argument --") else f" (see {self.prog} --help)"
+        self.exit(2, f"{self.prog}: error: {message}{hint}\n")
+
+
+def _refuse(expected: str, text: str):
+    raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+
+
+# ----- single values: argparse type= functions -------------------------------------------------
 def _int_at_least(text: str, lowest: int, expected: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        _refuse(expected, text)
     if value < lowest:
         raise argparse.ArgumentTypeError(f"expected {expected}, got {value}")
     return value
@@ -35,22 +72,166 @@ def positive_int(text: str) -> int:
 
 
 def nonnegative_int(text: str) -> int:
-    """A whole number >= 0 (a Generator seed)."""
+    """A whole number >= 0 (a Generator seed, epochs of warm-up)."""
     return _int_at_least(text, 0, "a whole number >= 0")
 
 
 def grid_size(text: str) -> int:
-    value = positive_int(text)
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 2, got {value}")
+    return _int_at_least(text, 2, "an integer >= 2")
+
+
+def class_label(text: str) -> int:
+    """A class label, >= 0; whether the run has that class is checked against the run."""
+    return _int_at_least(text, 0, "a class label, a whole number >= 0")
+
+
+def _float(text: str, expected: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        _refuse(expected, text)
+    if not math.isfinite(value):
+        _refuse(expected, text)
     return value
 
 
+def finite_float(text: str) -> float:
+    return _float(text, "a finite number")
+
+
+def positive_float(text: str) -> float:
+    value = _float(text, "a positive finite number")
+    if not value > 0:
+        _refuse("a positive finite number", text)
+    return value
+
+
+def nonnegative_float(text: str) -> float:
+    value = _float(text, "a finite number >= 0")
+    if value < 0:
+        _refuse("a finite number >= 0", text)
+    return value
+
+
+def step_size(text: str) -> float:
+    """A finite-difference step h, 0 < h < 1."""
+    value = _float(text, "a step h with 0 < h < 1")
+    if not 0 < value < 1:
+        _refuse("a step h with 0 < h < 1", text)
+    return value
+
+
+HIDDEN_EXPECTED = "comma-separated positive integers such as 512,256 (or 'none' for no hidden layer)"
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """'512,256' -> (512, 256); 'none' -> () (no hidden layer). Empty fields are refused:
+    '128,,64' is a typo, not (128, 64)."""
+    if text.strip().lower() == "none":
+        return ()
+    widths = []
+    for field in text.split(","):
+        try:
+            width = int(field)
+        except ValueError:
+            _refuse(HIDDEN_EXPECTED, text)
+        if width < 1:
+            _refuse(HIDDEN_EXPECTED, text)
+        widths.append(width)
+    return tuple(widths)
+
+
+def _nearest_existing(path: Path) -> Path:
+    for parent in (path, *path.parents):
+        if parent.exists():
+            return parent
+    return Path(".")
+
+
+def existing_folder(text: str) -> Path:
+    """A folder that exists and can be read (--data-dir)."""
+    path = Path(text).expanduser()
+    if not path.exists():
+        _refuse_path("an existing folder", text, "which does not exist")
+    if not path.is_dir():
+        _refuse_path("an existing folder", text, "which is a file")
+    if not os.access(path, os.R_OK | os.X_OK):
+        _refuse_path("an existing folder", text, "which cannot be read (permissions)")
+    return path
+
+
+def _refuse_path(expected: str, text: str, why: str):
+    raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}, {why}")
+
+
+def output_folder(text: str) -> Path:
+    """A folder to write into: absent (it will be made) or a folder, under a writable one."""
+    path = Path(text).expanduser()
+    if path.exists() and not path.is_dir():
+        _refuse_path("a folder to write into", text, "which is a file")
+    _check_writable_parent(path, "a folder to write into", text)
+    return path
+
+
+def output_file(suffix: str):
+    """A type function for a file to write with ``suffix`` (e.g. '.png'): not a folder."""
+    expected = f"a {suffix} file to write"
+
+    def check(text: str) -> Path:
+        path = Path(text).expanduser()
+        if path.suffix.lower() != suffix:
+            _refuse_path(expected, text, f"which does not end in {suffix}")
+        if path.is_dir():
+            _refuse_path(expected, text, "which is a folder")
+        _check_writable_parent(path.parent, expected, text)
+        return path
+
+    check.__name__ = f"{suffix.lstrip('.')}_file"
+    return check
+
+
+def _check_writable_parent(path: Path, expected: str, text: str) -> None:
+    existing = _nearest_existing(path)
+    if not existing.is_dir():
+        _refuse_path(expected, text, f"inside {str(existing)!r}, which is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        _refuse_path(expected, text, f"inside {str(existing)!r}, which cannot be written (permissions)")
+
+
+# ----- what a data set is, known without loading it --------------------------------------------
+@dataclass(frozen=True)
+class DataFacts:
+    """What the command line needs to know about a data set before loading it."""
+
+    image_shape: tuple[int, int]
+    classes: int  # 0 for a set without labels
+    test_size: int
+    binary: bool  # stored binary already (binarized-mnist)
+
+
+# scikit-learn's digits: 8x8 images, labels 0-9, the 297 test images of numvae.data.digits
+DIGITS = DataFacts(image_shape=(8, 8), classes=10, test_size=297, binary=False)
+
+
+def data_facts(name: str) -> DataFacts:
+    if name == "digits":
+        return DIGITS
+    source = REGISTRY[name]
+    return DataFacts(image_shape=tuple(source.image_shape), classes=source.n_classes or 0,
+                     test_size=source.sizes["test"], binary=source.format == "amat")
+
+
+LABELLED = tuple(name for name in DATASET_NAMES if data_facts(name).classes)
+
+
+# ----- options shared by several subcommands ----------------------------------------------------
 def add_model_options(p: argparse.ArgumentParser, defaults: dict, help_default) -> None:
-    """--model, --latent, --hidden, --likelihood, --variance-head.
+    """--model, --latent, --hidden, --likelihood, --variance-head, --activation, --prior,
+    --components, --objective, --k.
 
     ``defaults`` become argparse defaults, unless ``help_default`` is given: then the
     defaults are None (so a command can tell which options were typed) and only shown.
+    --components and --k always default to None: ``model_settings`` resolves them.
     """
     def default(name):
         return None if help_default else defaults[name]
@@ -59,8 +240,9 @@ def add_model_options(p: argparse.ArgumentParser, defaults: dict, help_default) 
         value = defaults[name]
         return ",".join(map(str, value)) if name == "hidden" else value
 
-    p.add_argument("--model", choices=("vae", "ae"), default=default("model"),
-                   help=f"VAE or plain autoencoder (default: {shown('model')})")
+    p.add_argument("--model", choices=tuple(MODELS), default=default("model"),
+                   help="vae, ae (plain autoencoder) or cvae (conditional VAE: the label one-hot "
+                        f"on the encoder's and decoder's inputs; needs labels) (default: {shown('model')})")
     p.add_argument("--latent", type=positive_int, default=default("latent"),
                    help=f"latent dimensions K (default: {shown('latent')})")
     p.add_argument("--hidden", type=parse_hidden, default=default("hidden"),
@@ -71,21 +253,134 @@ def add_model_options(p: argparse.ArgumentParser, defaults: dict, help_default) 
     p.add_argument("--variance-head", choices=VARIANCE_HEADS, default=default("variance_head"),
                    help="encoder's variance output: logvar, or the seed's sigma = ReLU(h) + 0.05 "
                         f"(default: {shown('variance_head')})")
+    p.add_argument("--activation", choices=ACTIVATIONS, default=default("activation"),
+                   help=f"of the hidden layers (default: {shown('activation')})")
+    p.add_argument("--prior", choices=PRIORS, default=default("prior"),
+                   help="p(z): standard = N(0, I), mixture = a learned mixture of Gaussians "
+                        f"(default: {shown('prior')})")
+    p.add_argument("--components", type=positive_int, default=None,
+                   help=f"Gaussians in --prior mixture (default: {MIXTURE_COMPONENTS})")
+    p.add_argument("--objective", choices=OBJECTIVES, default=default("objective"),
+                   help="elbo, or iwae: the importance-weighted bound L_k with --k draws per image "
+                        f"(default: {shown('objective')})")
+    p.add_argument("--k", type=positive_int, default=None,
+                   help=f"draws per image of --objective iwae (default: {IWAE_K})")
+
+
+MIXTURE_COMPONENTS = 10  # --prior mixture without --components
+IWAE_K = 5  # --objective iwae without --k (Burda et al. report k = 5 and 50)
+
+
+def model_settings(settings: dict, dataset: str) -> dict:
+    """The model's settings with --components and --k resolved, or UsageError for a bad
+    combination. ``settings`` maps the option names (model, prior, ...) to values, None
+    for one not given; ``dataset`` is the data set's name."""
+    s = dict(settings)
+    model = s["model"]
+    if model == "cvae" and not data_facts(dataset).classes:
+        raise UsageError("argument --model cvae", "a data set with labels (" + ", ".join(LABELLED) + ")",
+                         f"--dataset {dataset}, which has none")
+    if model == "ae":
+        for name, plain, why in (("prior", "standard", "no prior to learn"), ("objective", "elbo", "no ELBO"),
+                                 ("variance_head", "logvar", "no variance head")):
+            if s.get(name) not in (None, plain):
+                raise UsageError(f"argument {option_name(name)}",
+                                 f"{plain} with --model ae (a plain autoencoder has {why})", repr(s[name]))
+    prior, objective = s.get("prior") or "standard", s.get("objective") or "elbo"
+    if s.get("components") is not None and prior != "mixture":
+        raise UsageError("argument --components",
+                         "--prior mixture with it (the mixture's number of Gaussians)", f"--prior {prior}")
+    if s.get("k") is not None and objective != "iwae":
+        raise UsageError("argument --k", "--objective iwae with it (L_k's draws per image)",
+                         f"--objective {objective}")
+    if s.get("components") is None:
+        s["components"] = MIXTURE_COMPONENTS if prior == "mixture" else 0
+    if s.get("k") is None:
+        s["k"] = IWAE_K if objective == "iwae" else 1
+    return s
+
+
+def check_kl_options(beta, kl_warmup, model: str, objective: str) -> None:
+    """--beta and --kl-warmup weight the ELBO's KL: refused where there is none."""
+    for name, value, neutral in (("beta", beta, 1.0), ("kl_warmup", kl_warmup, 0)):
+        if value is None or value == neutral:
+            continue
+        if model == "ae":
+            raise UsageError(f"argument {option_name(name)}",
+                             f"{neutral:g} with --model ae (the plain autoencoder has no KL term)",
+                             f"{value:g}")
+        if objective == "iwae":
+            raise UsageError(f"argument {option_name(name)}",
+                             f"{neutral:g} with --objective iwae (L_k has no separate KL term to weight)",
+                             f"{value:g}")
+
+
+def option_name(key: str) -> str:
+    return "--" + key.replace("_", "-")
 
 
 def add_data_dir_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
-                   help="folder holding the data set files (default: NUMVAE_DATA_DIR, then the cache)")
+    p.add_argument("--data-dir", type=existing_folder, default=None, metavar="DIR",
+                   help=f"folder holding the data set files (default: {ENV_VAR}, then the cache)")
 
 
 def add_figure_options(p: argparse.ArgumentParser) -> None:
     """The manifold grid's size and ranges (2-D latent only)."""
     p.add_argument("--grid-size", type=grid_size, default=21,
                    help="tiles per side of the manifold grid (default: 21)")
-    p.add_argument("--z1-range", type=float, nargs=2, default=(-10.0, 5.0), metavar=("LOW", "HIGH"),
-                   help="z1 range of the manifold grid (default: -10 5, the seed's)")
-    p.add_argument("--z2-range", type=float, nargs=2, default=(-5.0, 5.0), metavar=("LOW", "HIGH"),
-                   help="z2 range of the manifold grid (default: -5 5, the seed's)")
+    p.add_argument("--z1-range", type=finite_float, nargs=2, default=(-10.0, 5.0), metavar=("LOW", "HIGH"),
+                   help="z1 range of the manifold grid, LOW < HIGH (default: -10 5, the seed's)")
+    p.add_argument("--z2-range", type=finite_float, nargs=2, default=(-5.0, 5.0), metavar=("LOW", "HIGH"),
+                   help="z2 range of the manifold grid, LOW < HIGH (default: -5 5, the seed's)")
+
+
+def check_figure_options(args) -> None:
+    for name in ("z1_range", "z2_range"):
+        low, high = getattr(args, name)
+        if not low < high:
+            raise UsageError(f"argument {option_name(name)}", "LOW HIGH with LOW < HIGH",
+                             f"{low:g} {high:g}")
+
+
+def check_data_env() -> None:
+    """NUMVAE_DATA_DIR, when set, must be an existing folder (for every data set)."""
+    value = os.environ.get(ENV_VAR)
+    if value:
+        path = Path(value).expanduser()
+        if not path.is_dir():
+            why = "which is a file" if path.exists() else "which does not exist"
+            raise UsageError(f"environment variable {ENV_VAR}", "an existing folder", f"{value!r}, {why}")
+
+
+def run_argument(option: str, folder: Path):
+    """(model, checkpoint) of the run folder given as ``option``, or UsageError saying why not."""
+    expected = "a run folder written by 'numvae train'"
+    folder = Path(folder)
+    if not folder.exists():
+        raise UsageError(f"argument {option}", expected, f"{str(folder)!r}, which does not exist")
+    if not folder.is_dir():
+        hint = (f" (pass the folder that holds it, {str(folder.parent)!r})" if folder.name == CHECKPOINT
+                else "")
+        raise UsageError(f"argument {option}", expected, f"{str(folder)!r}, which is a file{hint}")
+    if not (folder / CHECKPOINT).exists():
+        raise UsageError(f"argument {option}", expected, f"{str(folder)!r}, which holds no {CHECKPOINT}")
+    try:
+        return load_run(folder)
+    except (OSError, ValueError, TypeError) as err:
+        raise UsageError(f"argument {option}", expected, f"{str(folder)!r}: {err}") from None
+
+
+def check_run_data(config: dict, data_dir: Path | None) -> None:
+    """The run's stored data folder, when it will be used (no --data-dir), must still exist."""
+    stored = config.get("data_dir")
+    if data_dir is None and stored is not None and not Path(stored).is_dir():
+        raise UsageError("the run's data folder (data_dir in its config.json)",
+                         "an existing folder; pass --data-dir to say where the data set is now",
+                         f"{stored!r}, which does not exist")
+
+
+def is_conditional(config: dict) -> bool:
+    return int(config.get("classes", 0) or 0) > 0
 
 
 def load_split(config: dict, split: str, data_dir: Path | None):
@@ -93,3 +388,7 @@ def load_split(config: dict, split: str, data_dir: Path | None):
     binarize = None if config["binarize"] == "none" else config["binarize"]
     folder = data_dir if data_dir is not None else config.get("data_dir")
     return load_dataset(config["dataset"], split, data_dir=folder, binarize=binarize)
+
+
+def progress_bar(quiet: bool) -> bool:
+    return not quiet and sys.stderr.isatty()

@@ -71,7 +71,9 @@ def load_dataset(name: str, split: str = "train", data_dir: str | os.PathLike | 
         no labels: y is None).
     data_dir: a folder holding the files (or holding the set's sub-folder, e.g. mnist/);
         searched first, then $NUMVAE_DATA_DIR/<set>/, the user cache, system folders.
-        ``numvae.data.locate`` documents the order and the folder names.
+        ``numvae.data.locate`` documents the order and the folder names. data_dir and
+        NUMVAE_DATA_DIR, when given, must be existing folders for every data set (digits
+        reads neither, but a misspelt folder is still an error, not a setting ignored).
     download: fetch missing files into the cache (checked against their published
         SHA-256); False to stay offline and raise FileNotFoundError instead.
     binarize: None (grey levels in [0, 1]), 'static' (thresholded at 0.5 here) or
@@ -81,13 +83,14 @@ def load_dataset(name: str, split: str = "train", data_dir: str | os.PathLike | 
 
     Returns a Dataset: x float32 (N, D) in [0, 1], y int64 (N,) or None, image_shape,
     name, binarize. Raises ValueError for an unknown name, split or binarization, or a
-    damaged file or download (naming it); FileNotFoundError when the files are neither
-    in any folder nor downloadable (the message says how to provide them).
+    damaged file or download (naming it); FileNotFoundError for a data_dir or
+    NUMVAE_DATA_DIR that is not an existing folder, and when the files are neither in
+    any folder nor downloadable (the message says how to provide them).
     """
     # Imported here, not at the top: these modules import Dataset from this one.
     from .binarized_mnist import load_amat_split
     from .digits import load_digits
-    from .locate import find_files
+    from .locate import data_folders, find_files
     from .mnist import load_idx_split
     from .registry import REGISTRY
 
@@ -95,6 +98,7 @@ def load_dataset(name: str, split: str = "train", data_dir: str | os.PathLike | 
         raise TypeError(f"name must be a str, got {type(name).__name__}")
     if binarize not in BINARIZATIONS:
         raise ValueError(f"binarize must be one of {BINARIZATIONS}, got {binarize!r}")
+    data_folders(data_dir)  # a folder given must exist, whichever set is asked for
     if name == "digits":
         return apply_binarization(load_digits(split), binarize)
     if name not in REGISTRY:

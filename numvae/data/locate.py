@@ -44,18 +44,33 @@ def _folder_setting(what: str, value) -> Path:
     return folder
 
 
-def search_folders(source: Source, data_dir: str | os.PathLike | None = None) -> list[Path]:
-    """The folders searched for ``source``'s files, in order (see the module docstring)."""
-    folders = []
+def data_folders(data_dir: str | os.PathLike | None = None) -> tuple[Path | None, Path | None]:
+    """(the ``data_dir`` folder, the NUMVAE_DATA_DIR folder), each None when not given.
+
+    Each one given must be an existing folder, for every data set, the embedded digits
+    included: a misspelt folder is an error that names where it came from, never a
+    setting silently ignored. Raises TypeError for a data_dir that is not a path,
+    FileNotFoundError for a folder that does not exist (or is a file).
+    """
+    folder = None
     if data_dir is not None:
         if not isinstance(data_dir, (str, os.PathLike)):
             raise TypeError(f"data_dir must be a path (str or os.PathLike) or None, "
                             f"got {type(data_dir).__name__}")
         folder = _folder_setting("data_dir", data_dir)
+    env = os.environ.get(ENV_VAR)
+    env_folder = _folder_setting(f"the environment variable {ENV_VAR}", env) if env else None
+    return folder, env_folder
+
+
+def search_folders(source: Source, data_dir: str | os.PathLike | None = None) -> list[Path]:
+    """The folders searched for ``source``'s files, in order (see the module docstring)."""
+    folders = []
+    folder, env_folder = data_folders(data_dir)
+    if folder is not None:
         folders += [folder, folder / source.folder]
-    if os.environ.get(ENV_VAR):
-        folders.append(_folder_setting(f"the environment variable {ENV_VAR}", os.environ[ENV_VAR])
-                       / source.folder)
+    if env_folder is not None:
+        folders.append(env_folder / source.folder)
     folders.append(cache_dir() / source.folder)
     folders += [Path(f) for f in source.system_folders]
     return folders

@@ -2,10 +2,12 @@
 
 ``build_explorer_html`` writes one HTML file with no server, network, external script
 or font: the decoder's weights are embedded as base64 float32, ``decoder.js`` runs the
-decoder's forward pass in the browser (the same MLP, ReLU and sigmoid as
-``VAE.decode``), and ``app.js`` draws the map and the image. The page's
-decode agrees with numvae's float32 decode to about 1e-6 per pixel (tested in a real
-browser by ``tests/test_explorer_browser.py``).
+decoder's forward pass in the browser (the same MLP, ReLU, ELU or tanh, and sigmoid as
+``VAE.decode``; for a conditional VAE the label one-hot after z, chosen on the page), and
+``app.js`` draws the map and the image. A mixture prior's components are embedded too:
+the page marks their means and samples from the mixture. The page's decode agrees with
+numvae's float32 decode to about 1e-6 per pixel (tested in a real browser by
+``tests/test_explorer_browser.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..plumbing.atomic import atomic_write_text
+
 
 def _b64(array: np.ndarray, dtype) -> str:
     """Little-endian bytes of ``array`` as ``dtype``, base64-encoded."""
@@ -30,15 +34,29 @@ def _b64(array: np.ndarray, dtype) -> str:
 def decoder_spec(model, params: Mapping[str, np.ndarray]) -> list[dict]:
     """The decoder's layers in order, weights as base64 float32 (row-major (fan_in, fan_out)).
 
-    ``model`` is a ``VAE`` or an ``Autoencoder``: both decode with ``vae.decoder_forward``.
+    ``model`` is a ``VAE`` (conditional or not) or an ``Autoencoder``: all decode with
+    ``vae.decoder_forward``. Each hidden layer names its activation; dec.out has none.
     """
     names = [f"dec.{i}" for i in range(len(model.config.hidden))] + ["dec.out"]
     spec = []
     for name in names:
         W, b = params[f"{name}.W"], params[f"{name}.b"]
         spec.append({"name": name, "fanIn": int(W.shape[0]), "fanOut": int(W.shape[1]),
-                     "relu": name != "dec.out", "W": _b64(W, np.float32), "b": _b64(b, np.float32)})
+                     "activation": None if name == "dec.out" else model.config.activation,
+                     "W": _b64(W, np.float32), "b": _b64(b, np.float32)})
     return spec
+
+
+def prior_spec(model, params: Mapping[str, np.ndarray]) -> dict:
+    """p(z) for the page's sample button: N(0, I), or the mixture's weights, means, log-variances."""
+    if getattr(model.config, "prior", "standard") != "mixture":
+        return {"kind": "standard"}
+    logits = np.asarray(params["prior.logits"], dtype=np.float64)
+    weights = np.exp(logits - logits.max())
+    return {"kind": "mixture", "components": int(model.config.components),
+            "weights": (weights / weights.sum()).tolist(),
+            "means": _b64(params["prior.means"], np.float32),
+            "logvars": _b64(params["prior.logvars"], np.float32)}
 
 
 def _asset(name: str) -> str:
@@ -50,9 +68,11 @@ def build_explorer_html(model, params: Mapping[str, np.ndarray], z_means: np.nda
                         info: Mapping[str, object]) -> str:
     """The explorer page as one HTML string.
 
-    Shapes: z_means (N, K) latent means of the test set (the map's background), labels (N,)
+    Shapes: z_means (N, K) latent means of the test set (the map's background; for a
+    conditional VAE the means of q(z|x, y) with each image's own label), labels (N,)
     integers or None; image_shape (H, W) with H*W == the model's input_dim. ``info`` rows
-    (e.g. the config and the test -ELBO) are shown in a table on the page.
+    (e.g. the config and the test -ELBO) are shown in a table on the page. A conditional
+    VAE's page has a label selector: the decoder draws the chosen class.
     """
     k = model.config.latent
     z_means = np.asarray(z_means)
@@ -65,8 +85,10 @@ def build_explorer_html(model, params: Mapping[str, np.ndarray], z_means: np.nda
         raise ValueError(f"image_shape {image_shape} does not match input_dim {model.config.input_dim}")
     data = {
         "latent": k,
+        "classes": int(getattr(model.config, "classes", 0)),
         "imageShape": [int(h), int(w)],
         "decoder": decoder_spec(model, params),
+        "prior": prior_spec(model, params),
         "points": {"n": int(z_means.shape[0]), "z": _b64(z_means, np.float32),
                    "labels": None if labels is None else _b64(np.asarray(labels) % 256, np.uint8)},
     }
@@ -82,9 +104,4 @@ def build_explorer_html(model, params: Mapping[str, np.ndarray], z_means: np.nda
 
 def write_explorer(path: str | os.PathLike, page: str) -> Path:
     """Write the page atomically (temporary file, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return atomic_write_text(path, page)

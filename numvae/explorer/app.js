@@ -1,6 +1,8 @@
 // The explorer page: a 2-D map of the latent space (the test set's latent means as a
 // coloured background), the decoded image of the point under the pointer, sliders for
-// every latent dimension, and a button that samples z ~ N(0, I).
+// every latent dimension, a button that samples z from the prior (N(0, I), or the learned
+// mixture, whose components' means the map marks), and for a conditional VAE a label
+// selector: the decoder draws the chosen class, and the map brings that class's codes forward.
 // DATA is written into the page by numvae/explorer/__init__.py; decodeLatent comes from decoder.js.
 "use strict";
 
@@ -12,8 +14,13 @@ const [H, W] = DATA.imageShape;
 const points = float32FromBase64(DATA.points.z); // (N, K) row-major latent means
 const labels = DATA.points.labels ? Uint8Array.from(atob(DATA.points.labels), (c) => c.charCodeAt(0)) : null;
 const N = DATA.points.n;
+const CLASSES = DATA.classes; // 0: not conditional
+const PRIOR = DATA.prior.kind === "mixture"
+  ? { ...DATA.prior, means: float32FromBase64(DATA.prior.means), logvars: float32FromBase64(DATA.prior.logvars) }
+  : DATA.prior;
 
-const state = { z: new Array(K).fill(0), dims: [0, Math.min(1, K - 1)], range: 3, dragging: false, last: null };
+const state = { z: new Array(K).fill(0), dims: [0, Math.min(1, K - 1)], range: 3, dragging: false, last: null,
+                label: CLASSES ? 0 : null };
 
 const map = document.getElementById("map");
 const mapCtx = map.getContext("2d");
@@ -52,13 +59,24 @@ function drawBackground() {
   ctx.strokeStyle = "#dddddd";
   const [ox, oy] = toCanvas(0, 0);
   ctx.beginPath(); ctx.moveTo(ox, 0); ctx.lineTo(ox, map.height); ctx.moveTo(0, oy); ctx.lineTo(map.width, oy); ctx.stroke();
-  ctx.globalAlpha = 0.6;
-  for (let n = 0; n < N; n++) {
-    const [x, y] = toCanvas(points[n * K + state.dims[0]], points[n * K + state.dims[1]]);
-    ctx.fillStyle = labels ? TAB10[labels[n] % 10] : "#555555";
-    ctx.fillRect(x - 1, y - 1, 2.5, 2.5);
+  for (const chosen of CLASSES && labels ? [false, true] : [null]) { // the chosen label's codes on top
+    ctx.globalAlpha = chosen === false ? 0.15 : 0.6;
+    for (let n = 0; n < N; n++) {
+      if (chosen !== null && (labels[n] === state.label) !== chosen) continue;
+      const [x, y] = toCanvas(points[n * K + state.dims[0]], points[n * K + state.dims[1]]);
+      ctx.fillStyle = labels ? TAB10[labels[n] % 10] : "#555555";
+      ctx.fillRect(x - 1, y - 1, 2.5, 2.5);
+    }
   }
   ctx.globalAlpha = 1;
+  if (PRIOR.kind === "mixture") { // the components' means as black crosses
+    ctx.strokeStyle = "#000000";
+    ctx.lineWidth = 1.5;
+    for (let c = 0; c < PRIOR.components; c++) {
+      const [x, y] = toCanvas(PRIOR.means[c * K + state.dims[0]], PRIOR.means[c * K + state.dims[1]]);
+      ctx.beginPath(); ctx.moveTo(x - 5, y - 5); ctx.lineTo(x + 5, y + 5); ctx.moveTo(x - 5, y + 5); ctx.lineTo(x + 5, y - 5); ctx.stroke();
+    }
+  }
   document.getElementById("axes").textContent =
     `horizontal: z${state.dims[0] + 1}, vertical: z${state.dims[1] + 1}, both from ${(-state.range).toFixed(2)} to ${state.range.toFixed(2)}`;
 }
@@ -73,7 +91,7 @@ function drawMap() {
 }
 
 function drawImage() {
-  const pixels = decodeLatent(layers, state.z);
+  const pixels = decodeLatent(layers, state.z, state.label, CLASSES);
   state.last = pixels;
   const img = smallCtx.createImageData(W, H);
   for (let i = 0; i < H * W; i++) {
@@ -129,7 +147,25 @@ function gaussian() { // Box-Muller: one draw from N(0, 1)
   const u = 1 - Math.random();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * Math.random());
 }
-document.getElementById("sample").addEventListener("click", () => setLatent(state.z.map(gaussian)));
+
+function samplePrior() { // z ~ p(z): N(0, I), or a component c ~ pi, then N(m_c, diag exp(s_c))
+  if (PRIOR.kind !== "mixture") return state.z.map(gaussian);
+  let u = Math.random(), c = 0;
+  while (c < PRIOR.components - 1 && u >= PRIOR.weights[c]) { u -= PRIOR.weights[c]; c++; }
+  return Array.from({ length: K }, (_, d) => PRIOR.means[c * K + d] + Math.exp(PRIOR.logvars[c * K + d] / 2) * gaussian());
+}
+
+function setLabel(label) {
+  if (!CLASSES) throw new Error("this model is not conditional: it has no label");
+  if (!Number.isInteger(label) || label < 0 || label >= CLASSES) {
+    throw new Error(`label must be an integer from 0 to ${CLASSES - 1}`);
+  }
+  state.label = label;
+  document.getElementById("label").value = String(label);
+  drawBackground();
+  update();
+}
+document.getElementById("sample").addEventListener("click", () => setLatent(samplePrior()));
 document.getElementById("origin").addEventListener("click", () => setLatent(new Array(K).fill(0)));
 
 function buildControls() {
@@ -149,9 +185,20 @@ function buildControls() {
     select.disabled = K <= 2;
   }
   const legend = document.getElementById("legend");
-  if (labels) for (let c = 0; c < 10; c++) {
-    legend.insertAdjacentHTML("beforeend", `<span><i style="background:${TAB10[c]}"></i>${c}</span>`);
+  if (labels) for (let c = 0; c < Math.max(10, CLASSES); c++) {
+    legend.insertAdjacentHTML("beforeend", `<span><i style="background:${TAB10[c % 10]}"></i>${c}</span>`);
   }
+  const labelRow = document.getElementById("label-row");
+  if (CLASSES) {
+    const select = document.getElementById("label");
+    for (let c = 0; c < CLASSES; c++) select.add(new Option(String(c), String(c), false, c === state.label));
+    select.addEventListener("change", () => setLabel(Number(select.value)));
+    labelRow.hidden = false;
+  } else {
+    labelRow.remove();
+  }
+  document.getElementById("sample").textContent =
+    PRIOR.kind === "mixture" ? `sample z ~ p(z), the mixture of ${PRIOR.components}` : "sample z ~ N(0, I)";
 }
 
 buildControls();
@@ -160,8 +207,12 @@ update();
 
 // A small API for tests and curious students (open the browser console):
 window.explorer = {
-  decode: (z) => Array.from(decodeLatent(layers, z)),
+  // decode(z) draws the selected label for a conditional model; decode(z, y) any label
+  decode: (z, label = state.label) => Array.from(decodeLatent(layers, z, label, CLASSES)),
   setLatent,
+  setLabel,
+  label: () => state.label,
+  classes: CLASSES,
   latent: () => state.z.slice(),
   lastImage: () => Array.from(state.last),
   imagePixels: () => Array.from(smallCtx.getImageData(0, 0, W, H).data.filter((_, i) => i % 4 === 0)),

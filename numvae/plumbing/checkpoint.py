@@ -16,7 +16,9 @@ eps and evaluation draws continue the same random stream.
 The file is written atomically (temporary file, then rename), so an interruption leaves
 the previous checkpoint intact. Loading checks the format, its version, and the names
 and shapes of the parameters, and reports a missing, truncated or corrupt file as a
-FileNotFoundError or ValueError naming the path.
+FileNotFoundError or ValueError naming the path, what the file is instead and what to
+do. No file is ever unpickled: the archive is read with ``zipfile`` and each entry's
+header is checked before its data (an entry of Python objects is refused unread).
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ class Checkpoint:
         """Raise ValueError naming every missing, unexpected or misshapen parameter."""
         problems = parameter_mismatches(self.params.shapes(), expected)
         if problems:
-            raise ValueError(f"{source} does not match the model: " + "; ".join(problems))
+            raise ValueError(f"{source} does not match the model: " + "; ".join(problems) + ". " + MISMATCH)
 
 
 def _plain(value):
@@ -103,38 +105,98 @@ def save_checkpoint(path: str | os.PathLike, checkpoint: Checkpoint) -> Path:
     return atomic_write(path, lambda f: np.savez(f, **entries))
 
 
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip archive's first bytes (an empty zip's: the second)
+NOT_A_CHECKPOINT = ("numvae reads only the checkpoint.npz files that 'numvae train' (or save_checkpoint) "
+                    "writes: point to one of those")
+MISMATCH = ("Its parameters are not those of the model its settings describe: it was written for another "
+            "model, or edited; load it with that model's settings, or train the run again")
+DAMAGED = ("It is damaged (truncated or corrupt): restore it from a copy, or train the run again "
+           "(numvae train --out DIR --overwrite)")
+
+
 def _read_entries(path: Path) -> dict[str, np.ndarray]:
-    """Every array of the .npz at ``path``, read in full (so corruption shows up here)."""
-    if not path.is_file():
+    """Every array of the .npz at ``path``, read in full (so corruption shows up here).
+
+    Read with ``zipfile`` and NumPy's .npy reader, never with pickle: an entry that holds
+    Python objects is refused before its bytes are read.
+    """
+    if not path.exists():
         raise FileNotFoundError(f"no checkpoint file at {path}")
+    if not path.is_file():
+        raise ValueError(f"{path} is not a numvae checkpoint: it is a folder, not a file. {NOT_A_CHECKPOINT}")
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if not head:
+        raise ValueError(f"{path} is not a readable checkpoint: the file is empty. {DAMAGED}")
+    if head.startswith(b"\x93NUMPY"):
+        raise ValueError(f"{path} is not a numvae checkpoint: it is one NumPy array (a .npy file), not "
+                         f"the .npz archive of named arrays a checkpoint is. {NOT_A_CHECKPOINT}")
+    if head[:4] not in ZIP_MAGIC:
+        raise ValueError(f"{path} is not a numvae checkpoint: a checkpoint is an .npz (zip) archive, "
+                         f"this file begins with {head!r}. {NOT_A_CHECKPOINT}")
     try:
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise ValueError("it holds a single array, not an .npz archive of named arrays")
-        with loaded as npz:
-            return {name: npz[name] for name in npz.files}
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            foreign = [n for n in names if not n.endswith(".npy")]
+            if foreign:
+                raise _Foreign(f"it is a zip archive of other files ({', '.join(sorted(foreign)[:5])})")
+            return {name[:-4]: _read_npy(archive, name) for name in names}
+    except _Foreign as err:
+        raise ValueError(f"{path} is not a numvae checkpoint: {err}. {NOT_A_CHECKPOINT}") from None
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, KeyError) as err:
         raise ValueError(f"{path} is not a readable checkpoint (truncated or corrupt file?): "
-                         f"{type(err).__name__}: {err}") from None
+                         f"{type(err).__name__}: {err}. {DAMAGED}") from None
+
+
+def _writer(meta: dict) -> str:
+    config = meta.get("config")
+    version = config.get("numvae_version") if isinstance(config, dict) else None
+    return f" (numvae {version})" if isinstance(version, str) else ""
+
+
+class _Foreign(Exception):
+    """An archive that is readable but not a checkpoint."""
+
+
+def _read_npy(archive: zipfile.ZipFile, name: str) -> np.ndarray:
+    """One .npy member: its header checked first (no Python objects), then its data."""
+    with archive.open(name) as f:
+        version = np.lib.format.read_magic(f)
+        header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                  else np.lib.format.read_array_header_2_0)
+        _, _, dtype = header(f)
+    if dtype.hasobject:
+        raise _Foreign(f"its entry {name[:-4]!r} holds Python objects (a pickle), which a checkpoint never "
+                       "does; numvae does not unpickle files")
+    with archive.open(name) as f:
+        array = np.lib.format.read_array(f, allow_pickle=False)
+        f.read()  # to the end of the member: the zip's CRC-32 is checked there
+    return array
 
 
 def _read_meta(path: Path, entries: Mapping[str, np.ndarray]) -> dict:
     if "meta" not in entries or "params" not in entries:
         raise ValueError(f"{path} is not a numvae checkpoint: expected entries 'meta' and 'params', "
-                         f"found {sorted(entries)}")
+                         f"found {sorted(entries)}. {NOT_A_CHECKPOINT}")
+    meta_entry = entries["meta"]
+    if meta_entry.dtype.kind != "U" or meta_entry.shape != ():
+        raise ValueError(f"{path} is not a numvae checkpoint: its 'meta' entry is {meta_entry.dtype} "
+                         f"{meta_entry.shape}, not the JSON text numvae writes. {NOT_A_CHECKPOINT}")
     try:
-        meta = json.loads(str(entries["meta"]))
+        meta = json.loads(str(meta_entry))
     except ValueError as err:
-        raise ValueError(f"{path} has an unreadable 'meta' entry (corrupt file?): {err}") from None
+        raise ValueError(f"{path} has an unreadable 'meta' entry (corrupt file?): {err}. {DAMAGED}") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a numvae checkpoint: its meta does not say format {FORMAT!r}")
+        raise ValueError(f"{path} is not a numvae checkpoint: its meta does not say format {FORMAT!r}. "
+                         f"{NOT_A_CHECKPOINT}")
     version = meta.get("format_version")
     if version != FORMAT_VERSION:
         raise ValueError(f"{path} has checkpoint format version {version!r}, but this numvae reads "
-                         f"version {FORMAT_VERSION}")
+                         f"version {FORMAT_VERSION}: open it with the numvae that wrote it"
+                         f"{_writer(meta)}, or train the run again with this one")
     missing = [k for k in _META_KEYS if k not in meta]
     if missing:
-        raise ValueError(f"{path} is missing checkpoint fields {missing} (corrupt file?)")
+        raise ValueError(f"{path} is missing checkpoint fields {missing} (corrupt file?). {DAMAGED}")
     return meta
 
 
@@ -177,7 +239,7 @@ def load_checkpoint(path: str | os.PathLike,
     if expected_shapes is not None:
         problems = parameter_mismatches(params.shapes(), expected_shapes)
         if problems:
-            raise ValueError(f"{path} does not match the model: " + "; ".join(problems))
+            raise ValueError(f"{path} does not match the model: " + "; ".join(problems) + ". " + MISMATCH)
     opt_state = dict(meta["optimizer_scalars"])
     for key in meta["optimizer_arrays"]:
         value = entries.get(f"opt.{key}")

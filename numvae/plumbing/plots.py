@@ -178,10 +178,11 @@ def manifold_codes(n: int = 21, z1_range: Sequence[float] = (-10.0, 5.0),
 
 def manifold_grid(decode: Callable[[np.ndarray], np.ndarray], image_shape, path,
                   z1_range=(-10.0, 5.0), z2_range=(-5.0, 5.0), n: int = 21, inverse_cdf: bool = False,
-                  dtype=np.float32, scale: int | None = None) -> Path:
+                  dtype=np.float32, scale: int | None = None, label: int | None = None) -> Path:
     """Decode the n x n codes of ``manifold_codes`` and tile the images, axes labelled in z.
 
     ``decode`` maps codes (n*n, 2) of ``dtype`` to mean images (n*n, H*W) in [0, 1].
+    ``label``: the class a conditional decoder was given, named in the title.
     """
     z, z1, z2 = manifold_codes(n, z1_range, z2_range, inverse_cdf)
     grid = tile_images(decode(z.astype(dtype)), image_shape, ncols=n)
@@ -190,6 +191,8 @@ def manifold_grid(decode: Callable[[np.ndarray], np.ndarray], image_shape, path,
     else:
         title = (f"decoded {n}x{n} grid, z1 in [{z1_range[0]:g}, {z1_range[1]:g}], "
                  f"z2 in [{z2_range[0]:g}, {z2_range[1]:g}]")
+    if label is not None:
+        title = f"label {label}: {title}"
     layout = grid_layout(grid.shape, scale, title=True, labelled_axes=True)
     fig = _grid_figure(grid, layout, title)
     gh, gw = grid.shape
@@ -210,23 +213,39 @@ def manifold_grid(decode: Callable[[np.ndarray], np.ndarray], image_shape, path,
     return _save(fig, path)
 
 
+def principal_axes(z: np.ndarray, k: int = 2):
+    """The first k principal axes of codes z (N, K).
+
+    Returns (center (K,), axes (k, K) orthonormal rows, fraction of the variance each
+    axis explains (k,)); a code's projection is (z - center) @ axes.T.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    if z.ndim != 2 or z.shape[1] < k:
+        raise ValueError(f"z must have shape (N, K) with K >= {k}, got {z.shape}")
+    center = z.mean(axis=0)
+    _, s, vt = np.linalg.svd(z - center, full_matrices=False)
+    explained = s**2 / max(float(np.sum(s**2)), np.finfo(np.float64).tiny)
+    return center, vt[:k], explained[:k]
+
+
 def principal_components(z: np.ndarray, k: int = 2):
     """Project codes (N, K) on their first k principal components.
 
     Returns (projections (N, k), fraction of the variance each component explains (k,)).
     """
-    z = np.asarray(z, dtype=np.float64)
-    if z.ndim != 2 or z.shape[1] < k:
-        raise ValueError(f"z must have shape (N, K) with K >= {k}, got {z.shape}")
-    zc = z - z.mean(axis=0)
-    _, s, vt = np.linalg.svd(zc, full_matrices=False)
-    explained = s**2 / max(float(np.sum(s**2)), np.finfo(np.float64).tiny)
-    return zc @ vt[:k].T, explained[:k]
+    center, axes, explained = principal_axes(z, k)
+    return (np.asarray(z, dtype=np.float64) - center) @ axes.T, explained
 
 
 def latent_scatter(z, labels, path, xlabel: str = "z1", ylabel: str = "z2",
-                   title: str = "latent means of the test set") -> Path:
-    """Scatter 2-D codes (N, 2), coloured by integer label (0..9) when labels are given."""
+                   title: str = "latent means of the test set", component_means=None,
+                   component_covariances=None) -> Path:
+    """Scatter 2-D codes (N, 2), coloured by integer label (0..9) when labels are given.
+
+    ``component_means`` (C, 2) and ``component_covariances`` (C 2x2 matrices), when given,
+    mark a mixture prior's components: a cross at each mean and the ellipse 2 standard
+    deviations out, where the component's density has fallen to exp(-2) of its peak.
+    """
     z = np.asarray(z)
     if z.ndim != 2 or z.shape[1] != 2:
         raise ValueError(f"z must have shape (N, 2), got {z.shape}")
@@ -241,10 +260,33 @@ def latent_scatter(z, labels, path, xlabel: str = "z1", ylabel: str = "z2",
         sc = ax.scatter(z[:, 0], z[:, 1], c=labels, cmap="tab10", s=size, alpha=0.8,
                         vmin=-0.5, vmax=9.5, rasterized=True)
         fig.colorbar(sc, ax=ax, ticks=range(10), label="class")
+    if component_means is not None:
+        _draw_components(ax, np.asarray(component_means, dtype=np.float64), component_covariances)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    ax.set_title(title, fontsize=10)
     return _save(fig, path)
+
+
+def _draw_components(ax, means: np.ndarray, covariances) -> None:
+    """A black cross per mean (C, 2) and its 2-sigma ellipse (from each 2x2 covariance)."""
+    from matplotlib.patches import Ellipse
+
+    if means.ndim != 2 or means.shape[1] != 2:
+        raise ValueError(f"component_means must have shape (C, 2), got {means.shape}")
+    covariances = [] if covariances is None else list(covariances)
+    if covariances and len(covariances) != len(means):
+        raise ValueError(f"component_covariances must hold {len(means)} 2x2 matrices, got {len(covariances)}")
+    for mean, cov in zip(means, covariances or [None] * len(means), strict=True):
+        if cov is not None:
+            variances, vectors = np.linalg.eigh(np.asarray(cov, dtype=np.float64))
+            angle = np.degrees(np.arctan2(vectors[1, 1], vectors[0, 1]))  # of the larger axis
+            width, height = 2 * 2 * np.sqrt(np.maximum(variances[::-1], 0))
+            ax.add_patch(Ellipse(mean, width, height, angle=angle, fill=False, edgecolor="black",
+                                 linewidth=1, alpha=0.8))
+    ax.scatter(means[:, 0], means[:, 1], marker="x", s=40, c="black", linewidths=1.5,
+               label="prior components")
+    ax.legend(loc="upper right", fontsize=8)
 
 
 def loss_curves(history: Sequence[dict], path) -> Path:

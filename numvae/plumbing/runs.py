@@ -13,9 +13,16 @@ A run's config is a flat dict, e.g.
 
     {"model": "vae", "input_dim": 64, "hidden": [128], "latent": 2, "likelihood":
      "bernoulli", "variance_head": "logvar", "sigma_floor": 0.05, "output_logvar": 0.0,
-     "image_shape": [8, 8], "dataset": "digits", "data_dir": null, "binarize": "none", "epochs": 40,
-     "batch_size": 64, "optimizer": "adam", "lr": 0.001, "momentum": 0.9, "beta": 1.0,
-     "kl_warmup": 0, "seed": 0, "numvae_version": "0.1.0"}
+     "activation": "relu", "classes": 0, "prior": "standard", "components": 0,
+     "objective": "elbo", "k": 1, "image_shape": [8, 8], "dataset": "digits",
+     "data_dir": null, "binarize": "none", "epochs": 40, "batch_size": 64, "optimizer":
+     "adam", "lr": 0.001, "momentum": 0.9, "beta": 1.0, "kl_warmup": 0, "seed": 0,
+     "numvae_version": "0.1.0"}
+
+"model" is "vae", "ae" (the plain autoencoder) or "cvae" (the conditional VAE, with
+"classes" > 0). Runs written before a ModelConfig field existed (activation, classes,
+prior, components, objective, k) lack its key: it takes ModelConfig's default, which is
+what those runs were trained with.
 """
 
 from __future__ import annotations
@@ -25,12 +32,13 @@ import io
 import json
 import os
 from collections.abc import Sequence
+from dataclasses import fields
 from pathlib import Path
 
 from ..autoencoder import Autoencoder
 from ..model_config import ModelConfig
 from ..optim import SGD, Adam
-from ..vae import VAE
+from ..vae import CVAE, VAE
 from .atomic import atomic_write_text
 from .checkpoint import Checkpoint, load_checkpoint
 
@@ -42,17 +50,26 @@ METRIC_COLUMNS = ("epoch", "beta", "binarize", "train_loss", "train_recon", "tra
                   "test_loss", "test_recon", "test_kl", "seconds")
 MODEL_KEYS = ("input_dim", "hidden", "latent", "likelihood", "variance_head", "sigma_floor",
               "output_logvar")
-MODELS = {"vae": VAE, "ae": Autoencoder}
+# Fields added to ModelConfig later: a config without them takes ModelConfig's defaults.
+LATER_MODEL_KEYS = ("activation", "classes", "prior", "components", "objective", "k")
+MODELS = {"vae": VAE, "ae": Autoencoder, "cvae": CVAE}
+
+
+def with_model_defaults(config: dict) -> dict:
+    """``config`` with ModelConfig's default for every model key it lacks (an older run's)."""
+    defaults = {f.name: f.default for f in fields(ModelConfig) if f.name in LATER_MODEL_KEYS}
+    return {**defaults, **config}
 
 
 def build_model(config: dict):
-    """The VAE or Autoencoder a run config describes."""
+    """The VAE, CVAE or Autoencoder a run config describes."""
     if config.get("model") not in MODELS:
         raise ValueError(f"config['model'] must be one of {tuple(MODELS)}, got {config.get('model')!r}")
     missing = [k for k in MODEL_KEYS if k not in config]
     if missing:
         raise ValueError(f"config is missing the model settings {missing}")
-    return MODELS[config["model"]](ModelConfig(**{k: config[k] for k in MODEL_KEYS}))
+    config = with_model_defaults(config)
+    return MODELS[config["model"]](ModelConfig(**{k: config[k] for k in MODEL_KEYS + LATER_MODEL_KEYS}))
 
 
 def image_shape(config: dict) -> tuple[int, int]:
@@ -121,14 +138,20 @@ def read_metrics(folder: str | os.PathLike) -> list[dict]:
 
 
 def load_run(folder: str | os.PathLike):
-    """(model, checkpoint) of a run folder, the parameters checked against the model."""
+    """(model, checkpoint) of a run folder, the parameters checked against the model.
+
+    The checkpoint's config comes back with every model key (``with_model_defaults``).
+    """
     path = Path(folder) / CHECKPOINT
     if not Path(folder).is_dir():
         raise FileNotFoundError(f"no run folder at {folder}")
     ckpt: Checkpoint = load_checkpoint(path)
+    if not isinstance(ckpt.config, dict):
+        raise ValueError(f"{path} is not a numvae run's checkpoint: its config is not a dict of settings")
     try:
         model = build_model(ckpt.config)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{path} holds an unusable model config: {err}") from None
+    ckpt.config = with_model_defaults(ckpt.config)
     ckpt.check_shapes(model.param_shapes(), source=str(path))
     return model, ckpt

@@ -2,7 +2,8 @@
 // student would, and print what it saw as JSON for tests/test_explorer_browser.py.
 //
 // usage: node explorer_check.cjs PAGE.html REQUEST.json [SCREENSHOT.png]
-// REQUEST.json: {"decode": [[z...], ...], "drag": [[a, b], ...]}
+// REQUEST.json: {"decode": [[z...], ...], "labels": [y, ...] (conditional pages), "drag": [[a, b], ...],
+//                "select": {"label": y, "latent": [z...]} (choose a label with the page's selector)}
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -16,7 +17,7 @@ async function main() {
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
            "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
-  const result = { consoleErrors: [], networkRequests: [], decoded: [], drags: [], keyboard: null };
+  const result = { consoleErrors: [], networkRequests: [], decoded: [], drags: [], keyboard: null, selected: null };
   try {
     const context = await browser.newContext({ offline: true, viewport: { width: 1100, height: 760 } });
     const page = await context.newPage();
@@ -26,7 +27,21 @@ async function main() {
     await page.goto("file://" + path.resolve(pagePath));
     await page.waitForFunction(() => window.explorer && window.explorer.ready, null, { timeout: 10000 });
 
-    result.decoded = await page.evaluate((zs) => zs.map((z) => window.explorer.decode(z)), request.decode);
+    result.decoded = await page.evaluate(({ zs, labels }) => zs.map((z, i) => (labels
+      ? window.explorer.decode(z, labels[i]) : window.explorer.decode(z))), { zs: request.decode, labels: request.labels });
+    result.classes = await page.evaluate(() => window.explorer.classes);
+    result.labelSelector = await page.evaluate(() => {
+      const select = document.getElementById("label");
+      return select && !select.closest("[hidden]") ? Array.from(select.options, (o) => o.value) : null;
+    });
+    if (request.select) { // as a student would: pick the label in the selector, then move the point
+      await page.selectOption("#label", String(request.select.label));
+      await page.evaluate((z) => window.explorer.setLatent(z), request.select.latent);
+      result.selected = await page.evaluate(() => ({
+        label: window.explorer.label(), latent: window.explorer.latent(), image: window.explorer.lastImage(),
+        pixels: window.explorer.imagePixels(),
+      }));
+    }
 
     // drag the marker from point to point with the mouse button held, as a student would
     let first = true;
@@ -48,6 +63,7 @@ async function main() {
     await page.click("#sample");
     const sampled = await page.evaluate(() => window.explorer.latent());
     result.keyboard = { before, after, sampled };
+    result.sampleButton = await page.textContent("#sample");
     result.title = await page.title();
     result.infoText = await page.textContent("#info");
     if (screenshot) {
