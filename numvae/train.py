@@ -120,8 +120,7 @@ def fit(model, params, train_x: np.ndarray, test_x: np.ndarray, *, optimizer, ep
     ``opt_state`` and ``start_epoch`` of a checkpoint to continue a run.
     """
     check_positive_int("batch_size", batch_size)
-    if epochs < 0:
-        raise ValueError(f"epochs must be >= 0, got {epochs}")
+    _check_schedule(model, epochs, start_epoch, beta, kl_warmup)
     if binarize not in BINARIZATIONS:
         raise ValueError(f"binarize must be one of {BINARIZATIONS}, got {binarize!r}")
     check_generator("rng", rng)
@@ -146,6 +145,25 @@ def fit(model, params, train_x: np.ndarray, test_x: np.ndarray, *, optimizer, ep
         if on_epoch_end is not None:
             on_epoch_end(record, opt_state)
     return history
+
+
+def _whole(name: str, value, lowest: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lowest:
+        raise ValueError(f"{name} must be a whole number >= {lowest}, got {value!r}")
+    return int(value)
+
+
+def _check_schedule(model, epochs, start_epoch, beta, kl_warmup) -> None:
+    """The epochs and the KL weight's schedule, refused before any work with a named message."""
+    epochs, start_epoch = _whole("epochs", epochs, 0), _whole("start_epoch", start_epoch, 0)
+    if start_epoch > epochs:
+        raise ValueError(f"start_epoch ({start_epoch}) must not exceed epochs ({epochs})")
+    if not (isinstance(beta, (int, float, np.floating)) and np.isfinite(beta) and beta >= 0):
+        raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
+    _whole("kl_warmup", kl_warmup, 0)
+    if getattr(getattr(model, "config", None), "objective", "elbo") == "iwae" and (beta != 1 or kl_warmup):
+        raise ValueError(f"beta and kl_warmup weight the ELBO's KL term; objective='iwae' has none "
+                         f"(got beta={beta}, kl_warmup={kl_warmup})")
 
 
 def _checked(model, x, y, dtype):

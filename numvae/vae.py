@@ -218,6 +218,7 @@ class VAE:
     def loss(self, params, x, *, y=None, eps=None, rng=None, beta: float = 1.0) -> LossParts:
         """The objective of a mini-batch (forward only); see ``loss_and_grads``."""
         if self.config.objective == "iwae":
+            _no_kl_weight(beta)
             return iwae.iwae_loss(self, params, x, y=y, eps=eps, rng=rng)
         log_px, kl = self.elbo_terms(params, x, y=y, eps=eps, rng=rng)
         recon, kl_mean = -float(np.mean(log_px)), float(np.mean(kl))
@@ -236,6 +237,7 @@ class VAE:
         n, config = x.shape[0], self.config
         grads = params.zeros_like() if out is None else out
         if config.objective == "iwae":  # -L_k from k draws per example, weighted: iwae.py
+            _no_kl_weight(beta)
             return iwae.iwae_loss_and_grads(self, params, x, y, eps=eps, rng=rng, out=grads)
 
         # forward, top to bottom
@@ -255,6 +257,12 @@ class VAE:
         dmu, dlogvar = reparameterize_backward(dz + dz_kl, mu, logvar, eps)  # dz_kl = 0 for N(0, I)
         self.encode_backward(dmu + dmu_kl, dlogvar + dlogvar_kl, enc_cache, grads)
         return LossParts(recon + beta * kl_mean, recon, kl_mean), grads
+
+
+def _no_kl_weight(beta: float) -> None:
+    if beta != 1:
+        raise ValueError(f"beta weights the ELBO's KL term; objective='iwae' has none, so beta must be 1, "
+                         f"got {beta}")
 
 
 class CVAE(VAE):

@@ -72,3 +72,31 @@ def test_bad_training_arguments_are_named(rng):
         nv.fit(model, params, x, x, optimizer=nv.Adam(), epochs=1, rng=rng, binarize="yes")
     with pytest.raises(ValueError, match="lr"):
         nv.Adam(lr=-1)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(epochs=2.5), "epochs must be a whole number >= 0, got 2.5"),
+    (dict(epochs=-1), "epochs must be a whole number >= 0"),
+    (dict(epochs=2, start_epoch=3), r"start_epoch \(3\) must not exceed epochs \(2\)"),
+    (dict(epochs=2, beta=float("nan")), "beta must be a finite number >= 0, got nan"),
+    (dict(epochs=2, beta=-1.0), "beta must be a finite number >= 0"),
+    (dict(epochs=2, kl_warmup=1.5), "kl_warmup must be a whole number >= 0"),
+])
+def test_fit_refuses_a_bad_schedule_before_any_work(kwargs, message):
+    model = nv.VAE(nv.ModelConfig(64, hidden=(8,)))
+    params = model.init_params(np.random.default_rng(0))
+    before = params.flat.copy()
+    x = nv.load_dataset("digits", "train").x[:50]
+    with pytest.raises(ValueError, match=message):
+        nv.fit(model, params, x, x, optimizer=nv.Adam(), rng=np.random.default_rng(0), **kwargs)
+    np.testing.assert_array_equal(params.flat, before)
+
+
+def test_the_iwae_objective_refuses_a_kl_weight():
+    model = nv.VAE(nv.ModelConfig(64, hidden=(8,), objective="iwae", k=3))
+    params = model.init_params(np.random.default_rng(0))
+    x = nv.load_dataset("digits", "train").x[:50]
+    with pytest.raises(ValueError, match="objective='iwae' has none"):
+        nv.fit(model, params, x, x, optimizer=nv.Adam(), epochs=1, rng=np.random.default_rng(0), kl_warmup=3)
+    with pytest.raises(ValueError, match="beta must be 1"):
+        model.loss_and_grads(params, x, rng=np.random.default_rng(0), beta=0.5)
