@@ -206,9 +206,10 @@ def test_cli_errors_name_the_problem(tmp_path, capsys):
     assert "folder must be an existing directory" in capsys.readouterr().err
     assert main(["exercises", "check", str(tmp_path), "no_such_exercise"]) == 2
     assert "unknown exercise 'no_such_exercise'" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        main(["exercises", "check", str(tmp_path), "--timeout", "0"])
-    assert "positive number of seconds" in capsys.readouterr().err
+    for bad in ("0", "inf", "nan"):
+        with pytest.raises(SystemExit):
+            main(["exercises", "check", str(tmp_path), "--timeout", bad])
+        assert "argument --timeout: expected a positive finite number" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["exercises", "check", str(tmp_path), "--memory-mb", "100"])
     assert "at least 256 MiB" in capsys.readouterr().err

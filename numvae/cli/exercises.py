@@ -20,7 +20,7 @@ from ..exercises.grader import (
 from ..exercises.handout import init_folder
 from ..exercises.report import as_json, format_table, grade_rows, grades_csv, gradescope_json, write_atomic
 from ..exercises.similarity import format_groups, identical_groups
-from .options import nonnegative_int, positive_int
+from .options import nonnegative_int, positive_float, positive_int
 
 EXAMPLES = """examples:
   python -m numvae exercises list                        # the exercises, in the lecture's order
@@ -33,16 +33,6 @@ EXAMPLES = """examples:
       --gradescope /autograder/results/results.json       # inside Gradescope's run_autograder
 """
 TAMPERED = 3  # exit status when numvae's own files changed while grading
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return value
 
 
 def memory_mb(text: str) -> int:
