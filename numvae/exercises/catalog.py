@@ -10,8 +10,8 @@ numvae renames or moves a function, the change here is one line (and
 
 While an exercise is graded, the answers of *every* exercise are traps in the child that
 runs the student's file, except the answers of the exercises listed in ``may_use``:
-exercise 8 assembles the primitives of exercises 2 to 7, exercise 10's tests may compare
-with the general Gaussian KL of exercise 6.
+exercises 8 and 11 assemble the primitives of exercises 2 to 7, exercise 10's tests may
+compare with the general Gaussian KL of exercise 6.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(7, "reparameterize", "reparameterization z = mu + sigma * eps, forward and backward", points=8,
              answers=("reparameterize", "reparameterize_backward")),
     Exercise(8, "elbo", "the -ELBO of a mini-batch and its gradients through a tiny VAE", points=20,
-             answers=("VAE", "CVAE", "networks.encoder_body_forward", "networks.encoder_body_backward",
+             answers=("VAE", "networks.encoder_body_forward", "networks.encoder_body_backward",
                       "networks.decoder_forward", "networks.decoder_backward", "iwae.iwae_loss",
                       "iwae.iwae_loss_and_grads"), may_use=(2, 3, 4, 5, 6, 7)),
     Exercise(9, "iwae", "importance-weighted estimate of log p(x) with a stable log-sum-exp", points=12,
@@ -83,6 +83,9 @@ EXERCISES: tuple[Exercise, ...] = (
     # Each check runs the student's whole hypothesis suite: seconds, not milliseconds.
     Exercise(10, "kl_properties", "write hypothesis property tests that catch broken KLs", points=14,
              may_use=(6,), time_factor=6.0, needs_hypothesis=True),
+    # The next chapter (issues 16 and 17): the label, the objective, the prior, the network.
+    Exercise(11, "conditional", "the conditional VAE: the label appended to both networks", points=12,
+             answers=("model_config.with_label", "CVAE"), may_use=(2, 3, 4, 5, 6, 7)),
 )
 
 
