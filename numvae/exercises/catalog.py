@@ -75,8 +75,7 @@ EXERCISES: tuple[Exercise, ...] = (
              answers=("reparameterize", "reparameterize_backward")),
     Exercise(8, "elbo", "the -ELBO of a mini-batch and its gradients through a tiny VAE", points=20,
              answers=("VAE", "networks.encoder_body_forward", "networks.encoder_body_backward",
-                      "networks.decoder_forward", "networks.decoder_backward", "iwae.iwae_loss",
-                      "iwae.iwae_loss_and_grads"), may_use=(2, 3, 4, 5, 6, 7)),
+                      "networks.decoder_forward", "networks.decoder_backward"), may_use=(2, 3, 4, 5, 6, 7)),
     Exercise(9, "iwae", "importance-weighted estimate of log p(x) with a stable log-sum-exp", points=12,
              answers=("logsumexp", "log_importance_weights", "importance_estimates", "iwae_log_px",
                       "iwae.log_weight_terms")),
@@ -86,6 +85,8 @@ EXERCISES: tuple[Exercise, ...] = (
     # The next chapter (issues 16 and 17): the label, the objective, the prior, the network.
     Exercise(11, "conditional", "the conditional VAE: the label appended to both networks", points=12,
              answers=("model_config.with_label", "CVAE"), may_use=(2, 3, 4, 5, 6, 7)),
+    Exercise(12, "iwae_objective", "the importance-weighted objective -L_k and its gradients", points=12,
+             answers=("iwae.iwae_loss", "iwae.iwae_loss_and_grads", "iwae._iwae_forward", "softmax")),
 )
 
 
