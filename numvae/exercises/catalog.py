@@ -87,6 +87,11 @@ EXERCISES: tuple[Exercise, ...] = (
              answers=("model_config.with_label", "CVAE"), may_use=(2, 3, 4, 5, 6, 7)),
     Exercise(12, "iwae_objective", "the importance-weighted objective -L_k and its gradients", points=12,
              answers=("iwae.iwae_loss", "iwae.iwae_loss_and_grads", "iwae._iwae_forward", "softmax")),
+    Exercise(13, "mixture_prior", "a learned mixture-of-Gaussians prior: log p(z) and its gradients",
+             points=12, answers=("priors.MixturePrior.log_prob", "priors.MixturePrior.log_prob_grad",
+                                 "priors.MixturePrior.component_log_probs", "priors.MixturePrior.weights",
+                                 "priors.MixturePrior.kl", "priors.MixturePrior.kl_grads",
+                                 "categorical_log_prob", "categorical_log_prob_grad")),
 )
 
 
