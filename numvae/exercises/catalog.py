@@ -92,6 +92,10 @@ EXERCISES: tuple[Exercise, ...] = (
                                  "priors.MixturePrior.component_log_probs", "priors.MixturePrior.weights",
                                  "priors.MixturePrior.kl", "priors.MixturePrior.kl_grads",
                                  "categorical_log_prob", "categorical_log_prob_grad")),
+    Exercise(14, "conv2d", "2-D convolution, forward and backward (NCHW, stride, zero padding)", points=14,
+             answers=("conv2d_forward", "conv2d_backward", "conv_transpose2d_forward",
+                      "conv_transpose2d_backward", "convolution._conv", "convolution._conv_transpose",
+                      "im2col", "col2im", "conv2d_output_shape")),
 )
 
 
