@@ -32,7 +32,7 @@ SAMPLES, N, K = 3, 4, 2
 LOSS = "iwae_loss: -1/N sum_n (logsumexp over the k draws - log k)"
 GRAD = "iwae_loss_grad: d loss / d log_w"
 TOY_LOSS = "toy_iwae_loss_and_grads: the loss -L_k of the toy model"
-STABILITY_HINT = ("exp(-1000) underflows to 0 (and exp(1000) overflows): subtract each example's maximum "
+STABILITY_HINT = ("exp(-1000) underflows to 0 (and exp(1000) is inf): subtract each example's maximum "
                   "over its k draws before exp, as in exercise 9's log-sum-exp")
 
 

@@ -10,7 +10,7 @@ as a one-hot vector appended to their inputs:
 
 so the code z is free to hold what the label does not say (slant, thickness), and
 decoding the same z with another y draws the same style of another digit. The label is
-data, like x: nothing is learned about it and no gradient flows into it.
+data, like x: nothing about it is learned.
 
 The tiny CVAE of this exercise is exercise 8's VAE with the label appended (H hidden
 units each way, K latent dimensions, D pixels, C classes):

@@ -20,8 +20,8 @@ then the whole gradient for a toy model small enough to write out (below).
 
 What you may use: NumPy, and your own pieces of earlier exercises (e.g. ``from ex09_iwae
 import logsumexp``: the grader puts your folder on the import path). numvae's own IWAE
-objective (numvae.iwae.iwae_loss_and_grads) and numvae.softmax are off limits while
-grading.
+objective (numvae.iwae.iwae_loss_and_grads) and the functions that compute its pieces
+are off limits while grading.
 
 Check your work:  python -m numvae exercises check . iwae_objective
 """

@@ -27,9 +27,8 @@ copied into one column of a matrix, so that the layer is one matrix product; see
 ``numvae.im2col`` docstring for the idea). The checks use small sizes, where loops are
 fast enough.
 
-What you may use: NumPy. numvae's conv2d_forward, conv2d_backward, im2col and col2im
-(and the transposed convolution, which computes conv2d_backward's dx) are the answers:
-while grading, calling them fails the check.
+What you may use: NumPy. numvae's convolutions, im2col and col2im are the answers: while
+grading, calling them fails the check.
 
 Check your work:  python -m numvae exercises check . conv2d
 """
