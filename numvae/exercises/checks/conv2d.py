@@ -69,11 +69,13 @@ def _shape_hint(received, x_shape, w_shape, stride, padding) -> str:
     }
     text = (f"out is (N, C_out, OH, OW) = {right}: OH = floor((H + 2 padding - KH) / stride) + 1, "
             "OW likewise")
-    shape = tuple(np.shape(received))
+    shape = received.shape if isinstance(received, np.ndarray) else ()
     if len(shape) == 4 and shape[:2] == right[:2]:
         named = [why for why, size in formulas.items() if size == shape[2:] and size != right[2:]]
         if named:
             text = f"{named[0]}; {text}"
+    elif shape == (right[0], right[2], right[3], right[1]):
+        text = f"the channels came last (NHWC); numvae's images are NCHW, the channels second; {text}"
     return text
 
 

@@ -12,8 +12,8 @@ minimises the mini-batch loss
 
 with the draws reparameterized, z_in = mu_n + exp(logvar_n / 2) * eps_in, so that the
 gradient reaches the encoder's mu and logvar through every log w_in. As in exercise 9,
-everything stays in log space: log w is near -100 for an MNIST image, and exp(-100)
-vanishes in float32.
+everything stays in log space: log w is near -100 for an MNIST image, and exp(-100) is
+far below what float32 holds.
 
 Write the loss from the log weights, its gradient with respect to the log weights, and
 then the whole gradient for a toy model small enough to write out (below).
