@@ -487,6 +487,24 @@ NEXT_CHAPTER_ALIASES = {
             prior = numvae.priors.PRIORS["mixture"](z.shape[1], len(logits))
             return prior.component_log_probs(None, z), None, None, None
         ''')},
+    "alias_mvn_for_a_diagonal_gaussian": {"ex13_mixture_prior.py": source('''
+        import numpy as np
+        import numvae
+
+
+        def _log_n(z, means, logvars):  # every log N(z_n; m_c, diag exp(s_c)) in one batched call
+            cov = np.stack([np.diag(np.exp(s)) for s in logvars])
+            return numvae.mvn_log_prob(z[:, None, :], means[None], cov[None])
+
+
+        def mixture_log_prob(z, means, logvars, logits):
+            a = _log_n(z, means, logvars) + logits - np.log(np.sum(np.exp(logits)))
+            return np.log(np.sum(np.exp(a), axis=1))
+
+
+        def mixture_log_prob_grads(z, means, logvars, logits):
+            return _log_n(z, means, logvars), None, None, None
+        ''')},
     "alias_iwae_pieces": {"ex12_iwae_objective.py": source('''
         import numpy as np
         import numvae

@@ -65,7 +65,7 @@ EXERCISES: tuple[Exercise, ...] = (
              answers=("bernoulli_log_prob", "bernoulli_log_prob_grad", "likelihoods.log_likelihood",
                       "likelihoods.log_likelihood_grad")),
     Exercise(4, "gaussian_nll", "Gaussian negative log-likelihood, its gradients, and MSE", points=8,
-             answers=("gaussian_log_prob", "gaussian_log_prob_grad")),
+             answers=("gaussian_log_prob", "gaussian_log_prob_grad", "mvn_log_prob")),
     Exercise(5, "kl_standard_normal", "KL(N(mu, sigma^2) || N(0, I)) and its gradients", points=8,
              answers=("kl_standard_normal", "kl_standard_normal_grad", "kl_normal", "kl_normal_grad",
                       "kl_per_dimension")),
