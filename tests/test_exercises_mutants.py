@@ -126,6 +126,181 @@ MUTANTS = {
 }
 
 
+# ----- the next chapter's exercises (11 to 14) ------------------------------------------------------
+CVAE_LOSS = "loss = batch mean of (BCE + KL), the label appended to the encoder's and the decoder's inputs"
+CVAE_LAYERS = ("gradients of enc.0, the encoder's first layer (its last C rows of W read the label)",
+               "gradients of the encoder's heads enc.mu and enc.logvar",
+               "gradients of dec.0, the decoder's first layer (its last C rows of W read the label)",
+               "gradients of dec.out, the decoder's output layer")
+CVAE_ALL = (CVAE_LOSS, *CVAE_LAYERS, "returns (loss, grads), a gradient for every parameter in its shape",
+            "your gradients agree with finite differences of your loss")
+WITH_LABEL_BACKWARD = "with_label_backward: the gradient with respect to inputs"
+LABEL_SHAPES = "the decoder reads [z, one_hot(y)]; the gradient of z is (N, K): the label's columns get none"
+IW_LOSS = "iwae_loss: -1/N sum_n (logsumexp over the k draws - log k)"
+IW_LOSS_STABLE = "iwae_loss is finite and exact for log weights near -1000, typical of images"
+IW_GRAD = "iwae_loss_grad: d loss / d log_w"
+IW_GRAD_STABLE = "iwae_loss_grad is finite and exact for log weights near -1000"
+IW_GRAD_NUMERIC = "iwae_loss_grad agrees with finite differences of iwae_loss"
+TOY_LOSS = "toy_iwae_loss_and_grads: the loss -L_k of the toy model"
+TOY_DMU = "toy_iwae_loss_and_grads: dmu, the gradient with respect to mu"
+TOY_DLOGVAR = "toy_iwae_loss_and_grads: dlogvar, the gradient with respect to logvar"
+TOY_NUMERIC = "toy_iwae_loss_and_grads: dmu and dlogvar agree with finite differences of your loss"
+MIX_LOG_PROB = "mixture_log_prob: logsumexp_c [log pi_c + log N(z; m_c, diag exp(s_c))], pi = softmax(w)"
+MIX_LOG_PROB_STABLE = "mixture_log_prob is finite and exact far from every component and for large logits"
+MIX_GRADS = {name: f"mixture_log_prob_grads: {name}, the gradient with respect to {what}" for name, what in (
+    ("dz", "z"), ("dmeans", "the means m_c"), ("dlogvars", "the log-variances s_c"),
+    ("dlogits", "the weight logits w_c"))}
+MIX_GRADS_STABLE = "mixture_log_prob_grads is finite and exact far from every component and for large logits"
+LOG_STD = "logvars were read as ln sigma"
+MIX_NUMERIC = "the gradients agree with finite differences of mixture_log_prob"
+CONV_FORWARDS = ("conv2d_forward, stride 1 and no padding: out = b + sum over (c, u, v) of W * the window",
+                 "conv2d_forward with zero padding", "conv2d_forward with a stride (and padding)")
+CONV_NUMERIC = "conv2d_backward agrees with finite differences of conv2d_forward"
+NOT_COUNTED = "not counted"
+
+MUTANTS.update({
+    "a one-hot as wide as the batch's largest label": ("conditional", "with_label", """
+        def with_label(inputs, y, classes):
+            one_hot = np.zeros((inputs.shape[0], int(y.max()) + 1))
+            one_hot[np.arange(inputs.shape[0]), y] = 1.0
+            return np.concatenate([inputs, one_hot], axis=1)
+        """, {"with_label: [inputs, one_hot(y)], the label's columns after the inputs'":
+              "its width is the number of classes"}),
+    "the gradient sent into the label": ("conditional", "with_label_backward", """
+        def with_label_backward(dout, classes):
+            return dout
+        """, {WITH_LABEL_BACKWARD: "the gradient of its one-hot columns goes nowhere",
+              **{name: LABEL_SHAPES for name in CVAE_ALL}}),
+    "the label's columns dropped from the front": ("conditional", "with_label_backward", """
+        def with_label_backward(dout, classes):
+            return dout[:, classes:]
+        """, {WITH_LABEL_BACKWARD: "the label's columns are the last ones",
+              CVAE_LAYERS[0]: "relative error", CVAE_LAYERS[1]: "relative error",
+              "your gradients agree with finite differences of your loss": "relative error"}),
+    "iwae_loss without its log k": ("iwae_objective", "iwae_loss", """
+        def iwae_loss(log_w):
+            return -float(np.mean(_logsumexp(log_w, axis=0)))
+        """, {IW_LOSS: "the - log k of L_k is missing", IW_LOSS_STABLE: "the - log k of L_k is missing",
+              TOY_LOSS: "the - log k of L_k is missing", IW_GRAD_NUMERIC: NOT_COUNTED,
+              TOY_NUMERIC: NOT_COUNTED}),
+    "the ELBO's equal weights instead of the normalised ones": ("iwae_objective", "iwae_loss_grad", """
+        def iwae_loss_grad(log_w):
+            return np.full(log_w.shape, -1.0 / log_w.size)
+        """, {IW_GRAD: "the gradient of the ELBO estimate", IW_GRAD_STABLE: "the ELBO estimate",
+              TOY_DMU: "every draw got the same weight 1/k", TOY_DLOGVAR: "the same weight 1/k",
+              IW_GRAD_NUMERIC: "relative error", TOY_NUMERIC: "relative error"}),
+    "the weights normalised over the examples": ("iwae_objective", "iwae_loss_grad", """
+        def iwae_loss_grad(log_w):
+            return -np.exp(log_w - _logsumexp(log_w, axis=1)[None, :].T) / log_w.shape[1]
+        """, {IW_GRAD: "normalised over the wrong axis", IW_GRAD_STABLE: "normalised over the wrong axis",
+              TOY_DMU: "relative error", TOY_DLOGVAR: "relative error", IW_GRAD_NUMERIC: "relative error",
+              TOY_NUMERIC: "relative error"}),
+    "the weights exp(log w) normalised without the maximum": ("iwae_objective", "iwae_loss_grad", """
+        def iwae_loss_grad(log_w):
+            return -np.exp(log_w) / np.exp(log_w).sum(axis=0) / log_w.shape[1]
+        """, {IW_GRAD_STABLE: "0 / 0 is nan"}),
+    "the mixture's weights not normalised": ("mixture_prior", "_components", """
+        def _components(z, means, logvars, logits):
+            diff = z[:, None, :] - means[None, :, :]
+            inv_var = np.exp(-logvars)[None]
+            log_n = -0.5 * np.sum(LOG_2PI + logvars[None] + diff ** 2 * inv_var, axis=2)
+            return log_n + logits, diff, inv_var, logits
+        """, {MIX_LOG_PROB: "the weights are not normalised", MIX_LOG_PROB_STABLE: "are not normalised",
+              MIX_GRADS["dlogits"]: "relative error", MIX_GRADS_STABLE: "dlogits",
+              MIX_NUMERIC: "dlogits (your gradient"}),
+    "the weights' gradient without its -pi_c": ("mixture_prior", "mixture_log_prob_grads", """
+        def mixture_log_prob_grads(z, means, logvars, logits):
+            a, diff, inv_var, log_pi = _components(z, means, logvars, logits)
+            r = np.exp(a - _logsumexp(a, axis=1)[:, None])[:, :, None]
+            return (-np.sum(r * diff * inv_var, axis=1), np.sum(r * diff * inv_var, axis=0),
+                    0.5 * np.sum(r * (diff ** 2 * inv_var - 1.0), axis=0), r[:, :, 0].sum(axis=0))
+        """, {MIX_GRADS["dlogits"]: "the -pi_c term is missing", MIX_GRADS_STABLE: "dlogits",
+              MIX_NUMERIC: "dlogits (your gradient"}),
+    "the mixture's log-variances read as log-std": ("mixture_prior", "_components", """
+        def _components(z, means, logvars, logits):
+            diff = z[:, None, :] - means[None, :, :]
+            inv_var = np.exp(-2 * logvars)[None]
+            log_pi = logits - _logsumexp(logits, axis=0)
+            log_n = -0.5 * np.sum(LOG_2PI + 2 * logvars[None] + diff ** 2 * inv_var, axis=2)
+            return log_n + log_pi, diff, inv_var, log_pi
+        """, {MIX_LOG_PROB: LOG_STD, MIX_LOG_PROB_STABLE: LOG_STD, MIX_GRADS["dz"]: LOG_STD,
+              MIX_GRADS["dmeans"]: LOG_STD, MIX_GRADS["dlogits"]: LOG_STD, MIX_GRADS_STABLE: "relative error",
+              MIX_GRADS["dlogvars"]: "relative error", MIX_NUMERIC: "dlogvars (your gradient"}),
+    "the mixture's log p(z) without log-sum-exp": ("mixture_prior", "mixture_log_prob", """
+        def mixture_log_prob(z, means, logvars, logits):
+            a, _, _, _ = _components(z, means, logvars, logits)
+            return np.log(np.sum(np.exp(a), axis=1))
+        """, {MIX_LOG_PROB_STABLE: re.compile(r"received -inf; \d of 5 entries are not finite\n  hint: a "
+                                              r"component's density underflows")}),
+    "a flipped kernel": ("conv2d", "conv2d_forward", """
+        def conv2d_forward(x, W, b, stride=1, padding=0):
+            x_pad = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+            windows = _windows(x_pad, W.shape[2], W.shape[3], stride)
+            out = np.einsum("ncijuv,ocuv->noij", windows, W[:, :, ::-1, ::-1]) + b[None, :, None, None]
+            return out, (x, W, stride, padding)
+        """, {**{name: "the kernel is flipped" for name in CONV_FORWARDS}, CONV_NUMERIC: "dx (your conv2d"}),
+    "padding ignored": ("conv2d", "conv2d_forward", """
+        def conv2d_forward(x, W, b, stride=1, padding=0):
+            windows = _windows(x, W.shape[2], W.shape[3], stride)
+            out = np.einsum("ncijuv,ocuv->noij", windows, W) + b[None, :, None, None]
+            return out, (x, W, stride, padding)
+        """, {CONV_FORWARDS[1]: "the padding was ignored; out is (N, C_out, OH, OW) = (2, 3, 5, 6)",
+              CONV_FORWARDS[2]: "the padding was ignored", CONV_NUMERIC: "out: expected shape"}),
+})
+
+LINE_MUTANTS = {  # (exercise, line, wrong line, {check that must fail: text its message must contain})
+    "the label appended to the encoder only": (
+        "conditional", 'nv.linear_forward(with_label(z, y, classes), p["dec.0.W"], p["dec.0.b"])',
+        'nv.linear_forward(z, p["dec.0.W"], p["dec.0.b"])', {name: LABEL_SHAPES for name in CVAE_ALL}),
+    "the CVAE's loss summed over the batch": (
+        "conditional", "loss = float(np.mean(recon + kl))", "loss = float(np.sum(recon + kl))",
+        {CVAE_LOSS: "you summed over the batch of N = 4",
+         "your gradients agree with finite differences of your loss": "received = 0.25 x expected"}),
+    "log q's normalisation left out of dlogvar": (
+        "iwae_objective", "dlogvar = np.sum(dz * 0.5 * sigma * eps + dlog_w * 0.5, axis=0)",
+        "dlogvar = np.sum(dz * 0.5 * sigma * eps, axis=0)",
+        {TOY_DLOGVAR: "the derivative of log q's normalisation term -1/2 logvar is missing",
+         TOY_NUMERIC: "dlogvar (your gradient"}),
+    "log q added to the log weight": (
+        "iwae_objective", "log_w = log_px + log_pz - log_qz", "log_w = log_px + log_pz + log_qz",
+        {TOY_LOSS: "log q(z|x) was added", TOY_DMU: "relative error", TOY_DLOGVAR: "relative error",
+         TOY_NUMERIC: "relative error"}),
+    "the mixture's dlogvars without the -1": (
+        "mixture_prior", "dlogvars = 0.5 * np.sum(r * (diff ** 2 * inv_var - 1.0), axis=0)",
+        "dlogvars = 0.5 * np.sum(r * diff ** 2 * inv_var, axis=0)",
+        {MIX_GRADS["dlogvars"]: "the derivative of the normalisation -1/2 s_c is missing",
+         MIX_GRADS_STABLE: "dlogvars", MIX_NUMERIC: "dlogvars (your gradient"}),
+    "overlapping windows' gradients overwritten": (
+        "conv2d", "v:v + stride * ow:stride] += dwindows", "v:v + stride * ow:stride] = dwindows",
+        {"conv2d_backward: dx, the gradient with respect to x": "their gradients overwrote each other",
+         CONV_NUMERIC: "dx (your conv2d_backward"}),
+    "db not summed over the examples": (
+        "conv2d", "db = dout.sum(axis=(0, 2, 3))", "db = dout.sum(axis=(2, 3))",
+        {"conv2d_backward: db, the gradient with respect to b": "summed over the pixels i, j but not over "
+         "the N examples", CONV_NUMERIC: "db (your conv2d_backward"}),
+    "dW's channel axes swapped": (
+        "conv2d", 'dW = np.einsum("noij,ncijuv->ocuv", dout, windows)',
+        'dW = np.einsum("noij,ncijuv->couv", dout, windows)',
+        {"conv2d_backward: dW, the gradient with respect to W": "channel axes are swapped",
+         CONV_NUMERIC: "dW (your conv2d_backward"}),
+}
+
+
+def _assert_caught(results, expected, mutant):
+    failed = {name for name, (passed, _) in results.items() if not passed}
+    assert failed == set(expected), f"{mutant}: failed {sorted(failed)}"
+    for name, fragment in expected.items():
+        message = results[name][1]
+        assert (fragment.search(message) if isinstance(fragment, re.Pattern) else fragment in message), \
+            f"{name}: {message}"
+
+
+@pytest.mark.parametrize("mutant", LINE_MUTANTS, ids=list(LINE_MUTANTS))
+def test_classic_mistake_in_one_line_is_caught_by_its_check(tmp_path, mutant):
+    exercise, line, wrong, expected = LINE_MUTANTS[mutant]
+    results = grade(tmp_path, exercise, replace_once(reference(exercise), line, wrong))
+    _assert_caught(results, expected, mutant)
+
 @pytest.mark.parametrize("mutant", MUTANTS, ids=list(MUTANTS))
 def test_classic_mistake_is_caught_by_its_check(tmp_path, mutant):
     exercise, function, code, expected = MUTANTS[mutant]

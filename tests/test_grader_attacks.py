@@ -357,6 +357,52 @@ ANSWER_CALLS = {
         def iwae_estimate(log_w):
             return nv.iwae.logsumexp(log_w, 0) - np.log(len(log_w))
         ''',
+    "ex11_conditional.py": '''
+        def with_label(inputs, y, classes):
+            return nv.model_config.with_label(inputs, y, classes)
+
+        def with_label_backward(dout, classes):
+            return dout[:, :-classes] + 0 * nv.networks.with_label(dout[:, :1], None, classes)
+
+        def negative_elbo_and_grads(params, x, y, eps):
+            config = nv.ModelConfig(input_dim=x.shape[1], hidden=(params["enc.0.W"].shape[1],),
+                                    latent=eps.shape[1], classes=params["enc.0.W"].shape[0] - x.shape[1])
+            parts, grads = nv.CVAE(config).loss_and_grads(nv.ParamDict.from_arrays(params), x, y=y, eps=eps)
+            return parts.loss, dict(grads.items())
+        ''',
+    "ex12_iwae_objective.py": '''
+        def iwae_loss(log_w):
+            return nv.iwae.iwae_loss(None, None, log_w)
+
+        def iwae_loss_grad(log_w):
+            return -np.stack([nv.softmax(column) for column in log_w.T], axis=1) / log_w.shape[1]
+
+        def toy_iwae_loss_and_grads(x, mu, logvar, eps):
+            return nv.iwae.iwae_loss_and_grads(None, None, x, eps=eps)
+        ''',
+    "ex13_mixture_prior.py": '''
+        def _prior(means, logvars, logits):
+            params = nv.ParamDict.from_arrays({"prior.means": means, "prior.logvars": logvars,
+                                               "prior.logits": logits})
+            return nv.priors.MixturePrior(means.shape[1], len(logits)), params
+
+        def mixture_log_prob(z, means, logvars, logits):
+            prior, params = _prior(means, logvars, logits)
+            return prior.log_prob(params, z)
+
+        def mixture_log_prob_grads(z, means, logvars, logits):
+            prior, params = _prior(means, logvars, logits)
+            grads = params.zeros_like()
+            dz = prior.log_prob_grad(params, z, np.ones(len(z)), grads)
+            return dz, grads["prior.means"], grads["prior.logvars"], grads["prior.logits"]
+        ''',
+    "ex14_conv2d.py": '''
+        def conv2d_forward(x, W, b, stride=1, padding=0):
+            return nv.conv2d_forward(x, W, b, stride, padding)
+
+        def conv2d_backward(dout, cache):
+            return nv.convolution.conv2d_backward(dout, cache)
+        ''',
 }
 ATTACKS["answer_caller"] = {name: "import numpy as np\nimport numvae as nv\n" + textwrap.dedent(code)
                             for name, code in ANSWER_CALLS.items()}
@@ -375,6 +421,108 @@ for _name, _body in KL_ALIASES.items():
     ATTACKS[_name] = {"ex05_kl_standard_normal.py": (
         f"import numpy as np\nimport numvae\n\n\ndef kl_standard_normal(mu, logvar):\n    {_body}\n\n\n"
         "def kl_standard_normal_grad(mu, logvar):\n    return numvae.kl_standard_normal_grad(mu, logvar)\n")}
+
+
+# the next chapter's answers reached another way: a copy bound in another module, a registry, the
+# transposed convolution (whose forward is conv2d's dx and whose backward's dx is conv2d itself), a
+# private core, the categorical distribution's log-softmax
+NEXT_CHAPTER_ALIASES = {
+    "alias_with_label_in_networks": {"ex11_conditional.py": source('''
+        import numpy as np
+        import numvae
+
+
+        def with_label(inputs, y, classes):
+            return numvae.networks.with_label(inputs, y, classes)
+
+
+        def with_label_backward(dout, classes):
+            return numvae.vae.with_label(dout, None, classes)[:, :-classes]
+
+
+        def negative_elbo_and_grads(params, x, y, eps):
+            config = numvae.ModelConfig(input_dim=x.shape[1], hidden=(4,), latent=2, classes=3)
+            model = numvae.vae.VAE(config)
+            return model.loss_and_grads(numvae.ParamDict.from_arrays(params), x, y=y, eps=eps)
+        ''')},
+    "alias_conv_transpose": {"ex14_conv2d.py": source('''
+        import numpy as np
+        import numvae
+
+
+        def conv2d_forward(x, W, b, stride=1, padding=0):
+            # conv2d's forward is the dx of the transposed convolution's backward
+            _, cache = numvae.convolution.conv_transpose2d_forward(
+                np.zeros((x.shape[0], W.shape[0], 1, 1)), W, np.zeros(W.shape[1]), stride, padding)
+            return numvae.conv_transpose2d_backward(x, cache)[0], (x, W, stride, padding)
+
+
+        def conv2d_backward(dout, cache):
+            return None
+        ''')},
+    "alias_conv_core": {"ex14_conv2d.py": source('''
+        import numpy as np
+        import numvae
+
+
+        def conv2d_forward(x, W, b, stride=1, padding=0):
+            rows, cols = numvae.convolution._conv(x, W, stride, padding)
+            return rows, cols
+
+
+        def conv2d_backward(dout, cache):
+            return numvae.col2im(cache, (1, 1, 1, 1), 1)
+        ''')},
+    "alias_prior_registry": {"ex13_mixture_prior.py": source('''
+        import numpy as np
+        import numvae
+
+
+        def mixture_log_prob(z, means, logvars, logits):
+            log_pi = numvae.categorical_log_prob(np.arange(len(logits)), logits)
+            return numvae.priors.PRIORS["mixture"](z.shape[1], len(logits)).log_prob(None, z) + 0 * log_pi[0]
+
+
+        def mixture_log_prob_grads(z, means, logvars, logits):
+            prior = numvae.priors.PRIORS["mixture"](z.shape[1], len(logits))
+            return prior.component_log_probs(None, z), None, None, None
+        ''')},
+    "alias_mvn_for_a_diagonal_gaussian": {"ex13_mixture_prior.py": source('''
+        import numpy as np
+        import numvae
+
+
+        def _log_n(z, means, logvars):  # every log N(z_n; m_c, diag exp(s_c)) in one batched call
+            cov = np.stack([np.diag(np.exp(s)) for s in logvars])
+            return numvae.mvn_log_prob(z[:, None, :], means[None], cov[None])
+
+
+        def mixture_log_prob(z, means, logvars, logits):
+            a = _log_n(z, means, logvars) + logits - np.log(np.sum(np.exp(logits)))
+            return np.log(np.sum(np.exp(a), axis=1))
+
+
+        def mixture_log_prob_grads(z, means, logvars, logits):
+            return _log_n(z, means, logvars), None, None, None
+        ''')},
+    "alias_iwae_pieces": {"ex12_iwae_objective.py": source('''
+        import numpy as np
+        import numvae
+
+
+        def iwae_loss(log_w):
+            return numvae.iwae._iwae_forward(None, None, None, None, None, None)[0].loss
+
+
+        def iwae_loss_grad(log_w):
+            return -numvae.categorical.softmax(log_w[:, 0])
+
+
+        def toy_iwae_loss_and_grads(x, mu, logvar, eps):
+            return numvae.vae.iwae.iwae_loss_and_grads(None, None, x, eps=eps)
+        ''')},
+}
+ATTACKS.update(NEXT_CHAPTER_ALIASES)
 
 
 @pytest.fixture(scope="module")
@@ -443,6 +591,11 @@ def test_calling_numvae_answer_scores_zero_with_a_plain_message(attacked, file):
 
 @pytest.mark.parametrize("student", sorted(KL_ALIASES))
 def test_numvae_answer_through_an_alias_container_or_helper_scores_zero(attacked, student):
+    assert_zero_and_grader_carries_on(attacked, student, "calls numvae's own ")
+
+
+@pytest.mark.parametrize("student", sorted(NEXT_CHAPTER_ALIASES))
+def test_next_chapter_answers_reached_another_way_score_zero(attacked, student):
     assert_zero_and_grader_carries_on(attacked, student, "calls numvae's own ")
 
 

@@ -10,8 +10,8 @@ numvae renames or moves a function, the change here is one line (and
 
 While an exercise is graded, the answers of *every* exercise are traps in the child that
 runs the student's file, except the answers of the exercises listed in ``may_use``:
-exercise 8 assembles the primitives of exercises 2 to 7, exercise 10's tests may compare
-with the general Gaussian KL of exercise 6.
+exercises 8 and 11 assemble the primitives of exercises 2 to 7, exercise 10's tests may
+compare with the general Gaussian KL of exercise 6.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ EXERCISES: tuple[Exercise, ...] = (
              answers=("bernoulli_log_prob", "bernoulli_log_prob_grad", "likelihoods.log_likelihood",
                       "likelihoods.log_likelihood_grad")),
     Exercise(4, "gaussian_nll", "Gaussian negative log-likelihood, its gradients, and MSE", points=8,
-             answers=("gaussian_log_prob", "gaussian_log_prob_grad")),
+             answers=("gaussian_log_prob", "gaussian_log_prob_grad", "mvn_log_prob")),
     Exercise(5, "kl_standard_normal", "KL(N(mu, sigma^2) || N(0, I)) and its gradients", points=8,
              answers=("kl_standard_normal", "kl_standard_normal_grad", "kl_normal", "kl_normal_grad",
                       "kl_per_dimension")),
@@ -74,15 +74,28 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(7, "reparameterize", "reparameterization z = mu + sigma * eps, forward and backward", points=8,
              answers=("reparameterize", "reparameterize_backward")),
     Exercise(8, "elbo", "the -ELBO of a mini-batch and its gradients through a tiny VAE", points=20,
-             answers=("VAE", "CVAE", "networks.encoder_body_forward", "networks.encoder_body_backward",
-                      "networks.decoder_forward", "networks.decoder_backward", "iwae.iwae_loss",
-                      "iwae.iwae_loss_and_grads"), may_use=(2, 3, 4, 5, 6, 7)),
+             answers=("VAE", "networks.encoder_body_forward", "networks.encoder_body_backward",
+                      "networks.decoder_forward", "networks.decoder_backward"), may_use=(2, 3, 4, 5, 6, 7)),
     Exercise(9, "iwae", "importance-weighted estimate of log p(x) with a stable log-sum-exp", points=12,
              answers=("logsumexp", "log_importance_weights", "importance_estimates", "iwae_log_px",
                       "iwae.log_weight_terms")),
     # Each check runs the student's whole hypothesis suite: seconds, not milliseconds.
     Exercise(10, "kl_properties", "write hypothesis property tests that catch broken KLs", points=14,
              may_use=(6,), time_factor=6.0, needs_hypothesis=True),
+    # The next chapter (issues 16 and 17): the label, the objective, the prior, the network.
+    Exercise(11, "conditional", "the conditional VAE: the label appended to both networks", points=12,
+             answers=("model_config.with_label", "CVAE"), may_use=(2, 3, 4, 5, 6, 7)),
+    Exercise(12, "iwae_objective", "the importance-weighted objective -L_k and its gradients", points=12,
+             answers=("iwae.iwae_loss", "iwae.iwae_loss_and_grads", "iwae._iwae_forward", "softmax")),
+    Exercise(13, "mixture_prior", "a learned mixture-of-Gaussians prior: log p(z) and its gradients",
+             points=12, answers=("priors.MixturePrior.log_prob", "priors.MixturePrior.log_prob_grad",
+                                 "priors.MixturePrior.component_log_probs", "priors.MixturePrior.weights",
+                                 "priors.MixturePrior.kl", "priors.MixturePrior.kl_grads",
+                                 "categorical_log_prob", "categorical_log_prob_grad")),
+    Exercise(14, "conv2d", "2-D convolution, forward and backward (NCHW, stride, zero padding)", points=14,
+             answers=("conv2d_forward", "conv2d_backward", "conv_transpose2d_forward",
+                      "conv_transpose2d_backward", "convolution._conv", "convolution._conv_transpose",
+                      "im2col", "col2im", "conv2d_output_shape")),
 )
 
 
