@@ -21,7 +21,8 @@ The lesson checks, with numbers:
 
   * the gradient of L_k is the softmax-weighted average of the per-draw gradients
     (relative error below 1e-10 in float64; about 1e-15 measured);
-  * the IWAE gives up ELBO (its q is a worse approximation of p(z|x)) but not L_5000;
+  * the IWAE's q is a worse approximation of p(z|x) (a wider gap L_5000 - ELBO; on the
+    digits a lower ELBO), but its L_5000 is not worse;
   * the IWAE uses more latent dimensions (active units, and dimensions carrying KL);
   * with --full, on MNIST: the IWAE's L_5000 is higher, outside the standard error.
 
@@ -32,8 +33,8 @@ The numbers of one --full run are in the markdown below and in the README.
 
 Shows: a VAE and an IWAE (k = 5) trained alike with dynamic binarization: L_5000, active
        units and KL per dimension (Burda et al.'s finding).
-Run:  python lessons/13_importance_weighted.py          (about 19 s, 8x8 digits)
-      python lessons/13_importance_weighted.py --full   (MNIST, hours: see the markdown)
+Run:  python lessons/13_importance_weighted.py          (about 20 s, 8x8 digits)
+      python lessons/13_importance_weighted.py --full   (MNIST, about 14 min, see below)
 Writes lessons/output/13_kl_per_dimension.png (KL and posterior-mean variance per latent
 dimension, VAE against IWAE) and 13_bounds.png (test -ELBO per epoch, with -L_5000).
 """
@@ -202,31 +203,41 @@ def paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 
 # %% [markdown]
 # The IWAE's objective no longer charges $q$ for its poor draws, so its $q$ should be a
-# worse fit to $p(z|x)$: a lower ELBO, and a wider gap $\mathcal{L}_{5000} -
-# \mathrm{ELBO}$. What it was trained for, the log-likelihood, should be no worse; on
-# MNIST Burda et al. found it better (by 1.2 nats at $k = 5$ after 3280 epochs).
+# worse fit to $p(z|x)$: a wider gap $\mathcal{L}_{5000} - \mathrm{ELBO}$, which bounds
+# $\mathrm{KL}(q(z|x) \,\|\, p(z|x))$ from below (lesson 11). What it was trained for,
+# the log-likelihood, should be no worse; on MNIST Burda et al. found it better (by 1.2
+# nats at $k = 5$ after 3280 epochs). The ELBO itself is the difference of the two: on
+# the digits the IWAE's is lower; in the MNIST run below its better model makes up for
+# its looser $q$ and the two ELBOs come out equal.
 
 # %%
 def check_bounds(models: dict, data_name: str, check) -> None:
-    """The IWAE's ELBO is lower; its L_5000 is not lower (on MNIST: higher)."""
+    """The IWAE's gap L_5000 - ELBO is wider; its L_5000 is not lower (on MNIST: higher)."""
     vae, iwae = models["VAE"], models["IWAE"]
+    gaps = {name: m["l_k"] - m["elbo"] for name, m in models.items()}  # (n,) each
+    d_gap, se_gap = paired(gaps["IWAE"], gaps["VAE"])
+    check(d_gap > 3 * se_gap,
+          f"the IWAE's q fits p(z|x) worse: L_5000 - ELBO is {gaps['IWAE'].mean():.3f} nats "
+          f"against the VAE's {gaps['VAE'].mean():.3f}, {d_gap:+.3f} +- {se_gap:.3f} per image "
+          "(claimed: above 0 by 3 standard errors)")
     d_elbo, se_elbo = paired(iwae["elbo"], vae["elbo"])
-    check(d_elbo < -3 * se_elbo,
-          f"the IWAE gives up ELBO: {iwae['elbo'].mean():.3f} against the VAE's "
-          f"{vae['elbo'].mean():.3f} nats, {d_elbo:+.3f} +- {se_elbo:.3f} per image "
-          "(claimed: below 0 by 3 standard errors): its q fits p(z|x) worse")
+    elbo = (f"ELBO: IWAE {iwae['elbo'].mean():.3f}, VAE {vae['elbo'].mean():.3f} nats, "
+            f"{d_elbo:+.3f} +- {se_elbo:.3f} per image")
     d_lk, se_lk = paired(iwae["l_k"], vae["l_k"])
     likelihood = (f"L_5000: IWAE {iwae['l_k'].mean():.3f}, VAE {vae['l_k'].mean():.3f} nats, "
                   f"{d_lk:+.3f} +- {se_lk:.3f} per image")
     if data_name == "digits":
+        check(d_elbo < -3 * se_elbo, f"on the digits the IWAE gives up {elbo} (claimed: below "
+                                     "0 by 3 standard errors)")
         check(d_lk > -2 * se_lk, f"but not log-likelihood: {likelihood} (claimed: not below 0 "
                                  "by 2 standard errors)")
         print("note: on the 8x8 digits the IWAE's gain in L_5000 was +0.23, +0.06 and +0.23 "
               "nats at seeds 0, 1\n      and 2 (3.5, 0.9 and 3.6 standard errors): too small "
               "to claim at every seed; --full checks it on MNIST")
     else:
-        check(d_lk > 3 * se_lk, f"and gains log-likelihood, Burda et al.'s finding: {likelihood}"
-                                " (claimed: above 0 by 3 standard errors)")
+        check(d_lk > 3 * se_lk, f"the IWAE gains log-likelihood, Burda et al.'s finding: "
+                                f"{likelihood} (claimed: above 0 by 3 standard errors)")
+        print(f"note: {elbo}: the better model makes up for the looser q")
 
 
 # %% [markdown]
@@ -245,6 +256,32 @@ def check_units(models: dict, check) -> None:
           f"0.01 nats of KL against {vae['kl_used']} (claimed: more active units, and at "
           "least 5 more dimensions carrying KL)")
 
+
+# %% [markdown]
+# ## On MNIST: one `--full` run
+#
+# `NUMVAE_DATA_DIR=/work/shared/datasets nice -n 19 python lessons/13_importance_weighted.py
+# --full` (seed 0, single-threaded BLAS), on a shared two-core AMD EPYC machine: MNIST's
+# 60000 training images binarized dynamically, Burda et al.'s 784-200-200-50 tanh network,
+# 10 epochs each; scored on the first 1000 test images, binarized once. It took 13.6
+# minutes of wall time at the lowest priority (VAE 91 s of training, IWAE 370 s, their
+# $\mathcal{L}_{5000}$ 170 s and 128 s; 405 s user and 35 s system CPU time); an earlier
+# run under a heavier load took 63 minutes and gave the same numbers,
+# bit for bit. In nats per image, gap = $\mathcal{L}_{5000} - \mathrm{ELBO}$ (the IWAE's
+# wider by $3.945 \pm 0.083$):
+#
+# | model | ELBO | $\mathcal{L}_{5000}$ | gap | active units | dims, KL > 0.01 | KL |
+# | --- | --- | --- | --- | --- | --- | --- |
+# | VAE | -108.466 | -103.638 | 4.828 | 21 / 50 | 15 / 50 | 18.661 |
+# | IWAE ($k = 5$) | -108.455 | -99.682 | 8.773 | 47 / 50 | 42 / 50 | 19.133 |
+#
+# Burda et al.'s finding, reproduced after 10 epochs instead of their 3280: the IWAE's
+# $\mathcal{L}_{5000}$ is higher by $3.956 \pm 0.193$ nats per image (their gap at
+# convergence, on the whole test set: 1.2 nats, -86.76 against -85.54), and it keeps 47
+# latent dimensions active against the VAE's 21. Its ELBO equals the VAE's ($+0.012 \pm
+# 0.205$): its model is better by about as much as its $q$ is looser (a gap of 8.77
+# against 4.83 nats). Both models are far from converged (Burda et al.'s VAE reaches
+# -86.76), so the size of the difference belongs to 10 epochs; its sign is the finding.
 
 # %% [markdown]
 # ## The figures
@@ -281,7 +318,7 @@ def draw_figures(models: dict, out) -> None:
     ax.set_xlabel("epoch")
     ax.set_ylabel("nats per image")
     ax.set_ylim(top=min(r["test_loss"] for m in models.values() for r in m["history"]) + 10)
-    ax.set_title("the IWAE: a worse ELBO, a log-likelihood at least as good")
+    ax.set_title("test -ELBO per epoch, and -L_5000 after training")
     ax.legend()
     _common.save_figure(fig, out / "13_bounds.png")
 
@@ -292,7 +329,7 @@ def draw_figures(models: dict, out) -> None:
 # %%
 def main(argv=None) -> int:
     args = _common.parse_args(__doc__, argv, full_help="MNIST (28x28) instead of the 8x8 "
-                                                       "digits; hours on one core")
+                                                       "digits; about 15 minutes of one core")
     check = _common.Checks()
     train, test = _common.load_data(args.full, binarize="dynamic")
     _common.section("the IWAE's gradient, on one digit (float64, 5 draws frozen)")
