@@ -21,7 +21,7 @@ the image decoded under another label gives back nearly the same z): z is the st
 
 Shows: the same z decoded under each label (style vs class); the KL and the class
        information in the codes, VAE against CVAE.
-Run:  python lessons/12_conditional_vae.py     (about 9 s)
+Run:  python lessons/12_conditional_vae.py     (about 8 s)
 Writes lessons/output/12_same_z.png (test images on top, then their codes decoded under
 each label, a row per label), 12_prior_z.png (z ~ N(0, I) decoded under each label, a row
 per label) and 12_codes.png (test codes of the VAE and the CVAE, coloured by class).

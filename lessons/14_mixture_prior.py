@@ -23,7 +23,7 @@ the mixture prior is better by a few tenths of a nat, about 1% of the ELBO.
 
 Shows: where the mixture prior's components settle against the codes, samples per
        component, and the test ELBO against the standard prior's.
-Run:  python lessons/14_mixture_prior.py     (about 20 s)
+Run:  python lessons/14_mixture_prior.py     (about 17 s)
 Writes lessons/output/14_components.png (test codes with the components' means and
 1-sigma ellipses, beside the standard prior's codes) and 14_samples.png (a row of
 samples per component).
