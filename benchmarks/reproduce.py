@@ -48,6 +48,8 @@ import numvae as nv  # noqa: E402
 from numvae.plumbing.atomic import atomic_write_text  # noqa: E402
 from numvae.plumbing.checkpoint import Checkpoint, load_checkpoint, save_checkpoint  # noqa: E402
 
+TRAINING_KEYS = ("setup", "seed", "dataset", "limit", "train_images")  # what a resumed run must share
+
 
 class ReproduceError(Exception):
     """A problem the user can fix (missing data, a folder of another run): one line, status 2."""
@@ -141,8 +143,9 @@ def run(args, setup: Setup) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     if ckpt_path.is_file():
         ckpt = load_checkpoint(ckpt_path, model.param_shapes())
-        if ckpt.config != settings:
-            raise ReproduceError(f"{folder} holds another run ({ckpt.config}); "
+        trained = {k: ckpt.config.get(k) for k in TRAINING_KEYS}
+        if trained != {k: settings[k] for k in TRAINING_KEYS}:  # measuring may differ, training not
+            raise ReproduceError(f"{folder} holds another run ({trained}); "
                                  "pass --overwrite or another --out")
         done = [(r["stage"], r["batches"]) for r in ckpt.history]
         if done != [(u["stage"], u["batches"]) for u in units[:len(done)]]:
@@ -158,13 +161,16 @@ def run(args, setup: Setup) -> dict:
 
     def measure(u: int) -> None:  # after unit u (0-based) ends a stage or the run
         stage_only = u != len(units) - 1 and (args.final_only or not setup.measure_stages)
-        if stage_only or any(e["epoch"] == u + 1 for e in evals):
+        how = {"eval": settings["eval"], "eval_images": settings["eval_images"]}
+        if stage_only or any(e["epoch"] == u + 1 and e.get("how") == how for e in evals):
             return
         t0 = time.perf_counter()
         which = best if setup.select_on_valid and best is not None else params
         figures, spread = evaluate(model, which, eval_x, protocol, np.random.default_rng([args.seed, 1, u]),
                                    progress=not args.no_progress)
-        evals.append({"epoch": u + 1, "stage": units[u]["stage"], "steps": sum(r["batches"] for r in history),
+        evals[:] = [e for e in evals if e["epoch"] != u + 1]  # measured otherwise before: replaced
+        steps = sum(r["batches"] for r in history)
+        evals.append({"epoch": u + 1, "how": how, "stage": units[u]["stage"], "steps": steps,
                       "figures": figures, "std_over_rounds": spread, "seconds": time.perf_counter() - t0,
                       "params": f"best validation epoch {best_epoch(history)}" if setup.select_on_valid
                       else "final"})
@@ -218,7 +224,7 @@ def best_epoch(history: list[dict]) -> int:
 
 def report(setup, args, units, history, evals, settings, eval_about, wall, load, n_train) -> dict:
     per_epoch = -(-n_train // setup.batch_size)
-    figures = evals[-1]["figures"] if evals and evals[-1]["epoch"] == len(units) else {}
+    figures = next((e["figures"] for e in evals if e["epoch"] == len(units)), {})
     published_steps = sum(s.iterations or s.epochs * per_epoch for s in setup.stages)
     return {
         "setup": setup.name, "title": setup.title, "settings": settings,
