@@ -244,12 +244,22 @@ def report(setup, args, units, history, evals, settings, eval_about, wall, load,
                              for k, t in setup.targets.items() if k in figures},
         "evaluations": evals, "differences": list(setup.differences),
         "seconds": {"train": sum(r["seconds"] for r in history), "evaluate": sum(e["seconds"] for e in evals),
-                    "this_invocation_wall": wall},
+                    "this_invocation_wall": wall, "this_invocation_cpu": cpu_seconds()},
         "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(),
                     "numpy": np.__version__, "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"),
                     "load_average_start": load[0], "load_average_end": load[1]},
         "history": history,
     }
+
+
+def cpu_seconds() -> float | None:
+    """User + system CPU time of this process so far: the time a run needs when it has a core to itself."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def cpu_name() -> str:
