@@ -152,17 +152,21 @@ def run(args, setup: Setup) -> dict:
             raise ReproduceError(f"{folder} was trained on another prefix of the schedule "
                                  f"({len(done)} epochs); pass the same --steps, or --overwrite")
         params, opt_state, rng, history = ckpt.params, ckpt.opt_state, ckpt.rng, ckpt.history
+        stored = ckpt.config
     else:
+        stored = {}
         rng = np.random.default_rng(args.seed)
         params = init_params(setup, model, train_x, rng)
         opt_state, history = nv.Adam().init(params), []
     evals = json.loads(evals_path.read_text()) if evals_path.is_file() else []
+    for e in evals:  # written before evaluations said how: by the protocol the checkpoint then stored
+        e.setdefault("how", {"eval": stored.get("eval"), "eval_images": stored.get("eval_images")})
     best = load_checkpoint(best_path).params if setup.select_on_valid and best_path.is_file() else None
 
     def measure(u: int) -> None:  # after unit u (0-based) ends a stage or the run
         stage_only = u != len(units) - 1 and (args.final_only or not setup.measure_stages)
         how = {"eval": settings["eval"], "eval_images": settings["eval_images"]}
-        if stage_only or any(e["epoch"] == u + 1 and e.get("how") == how for e in evals):
+        if stage_only or any(e["epoch"] == u + 1 and e["how"] == how for e in evals):
             return
         t0 = time.perf_counter()
         which = best if setup.select_on_valid and best is not None else params
