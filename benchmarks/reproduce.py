@@ -316,8 +316,8 @@ def main(argv=None) -> int:
             print(f"{s.name:16s} {s.title}")
         return 0
     if args.name not in SETUPS:
-        print(f"reproduce: unknown setup {args.name!r}; choose one of {', '.join(SETUPS)} (--list)",
-              file=sys.stderr)
+        what = "name a setup" if args.name is None else f"unknown setup {args.name!r}"
+        print(f"reproduce: {what}; choose one of {', '.join(SETUPS)} (--list)", file=sys.stderr)
         return 2
     try:
         result = run(args, SETUPS[args.name])
