@@ -121,6 +121,30 @@ def test_evaluate_sample_plot_and_explore_read_the_conv_run(conv_run, tmp_path):
         3, 2, 1, 1)
 
 
+def test_arch_conv_is_one_more_axis_a_conditional_mixture_iwae_conv_vae_runs_every_command(tmp_path):
+    folder = tmp_path / "all"
+    every = ["--arch", "conv", "--model", "cvae", "--prior", "mixture", "--components", 2,
+             "--objective", "iwae", "--k", 2, "--variance-head", "relu", "--activation", "elu",
+             "--batch-size", 100, *SMALL]
+    code, out, err = run_cli(["train", "--epochs", 1, "--out", folder, *every])
+    assert code == 0, err
+    assert ("CVAE 8x8-conv4-conv8-16-2 (bernoulli, relu head, elu, 10 classes, mixture prior of 2, "
+            "IWAE k=2)") in out
+    config = json.loads((folder / "config.json").read_text())
+    assert (config["arch"], config["classes"], config["prior"], config["objective"]) == (
+        "conv", 10, "mixture", "iwae")
+    names = {p.name for p in (folder / "figures").glob("*.png")}
+    assert {"prior_components.png", "samples.png", "manifold_y7.png", "latent.png"} <= names
+    for argv in (["sample", folder, "--label", 3, "--n", 4],
+                 ["evaluate", folder, "--k", 3, "--n", 20, "--quiet"],
+                 ["explore", folder],
+                 ["train", "--resume", folder, "--epochs", 2, "--quiet", "--grid-size", 3]):
+        code, _, err = run_cli(argv)
+        assert code == 0, (argv, err)
+    assert 'id="label"' in (folder / "explorer.html").read_text()
+    assert load_run(folder)[1].epoch == 2
+
+
 # ----- gradcheck ------------------------------------------------------------------------------
 def gradient_rows(out):
     return [line.split() for line in out.splitlines() if line.endswith(" ok") or line.endswith(" FAIL")]
