@@ -249,11 +249,12 @@ def draw_im2col(M, digit, image_shape, out) -> None:
     cols = nv.im2col(digit.reshape(1, 1, h, w).astype(np.float64), 3, 2, 1)  # (9, OH*OW)
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.8), width_ratios=[1, 1.4, 2.2],
                              layout="constrained")
+    at = h // 4 - 1  # output (at, at), near the middle; its window starts at row and column 2 at
     axes[0].imshow(x_pad, cmap="gray")
-    axes[0].add_patch(plt.Rectangle((1.5, 1.5), 3, 3, fill=False, ec="red", lw=2))
-    axes[0].set_title("a digit, padded by 1;\nthe window of output (1, 1)", fontsize=10)
-    axes[1].imshow(cols, cmap="gray", aspect="auto")
-    column = 1 * (w // 2) + 1  # output (i, j) = (1, 1) is column i * OW + j
+    axes[0].add_patch(plt.Rectangle((2 * at - 0.5, 2 * at - 0.5), 3, 3, fill=False, ec="red", lw=2))
+    axes[0].set_title(f"a digit, padded by 1;\nthe window of output ({at}, {at})", fontsize=10)
+    axes[1].imshow(cols, cmap="gray", aspect="auto", interpolation="nearest")
+    column = at * (w // 2) + at  # output (i, j) is column i * OW + j
     axes[1].add_patch(plt.Rectangle((column - 0.5, -0.5), 1, 9, fill=False, ec="red", lw=2))
     axes[1].set_title(f"im2col: patches matrix {cols.shape},\none column per window position",
                       fontsize=10)
