@@ -15,10 +15,19 @@ apart and then puts the network to work:
   * a convolutional VAE against an MLP VAE of about as many parameters, trained the same
     epochs on the same batches: test -ELBO, samples and the 2-D latent codes.
 
+Measured with seed 0. On the 8x8 digits (16 and 32 channels, the heads reading the 128
+features; 10469 parameters against an MLP of 64-76-2, 10404), 40 epochs: test -ELBO 24.90
+(conv) and 25.10 nats (MLP), level. With --full, on MNIST zero-padded to 32x32 (the
+lecture's 32x32-conv32-conv64-128-2, 1091269 parameters, against an MLP of 1024-530-2,
+1090708), 5 epochs of batch 128: test -ELBO 153.22 (conv) and 158.17 nats (MLP), 4.96 nats
+to the convolutions; 5-NN accuracy from the 2-D codes 66.6% and 61.6%. That run,
+`NUMVAE_DATA_DIR=~/data nice -n 19 python lessons/15_convolutional_vae.py --full`, took
+17 min on two shared cores: 983 s for the conv VAE's 5 epochs, 30 s for the MLP's.
+
 Shows: a convolution as one matrix product over patches (im2col) equal to the direct sum;
        the convolutional VAE against an MLP VAE of about as many parameters.
-Run:  python lessons/15_convolutional_vae.py            (about 25 s, 8x8 digits)
-      python lessons/15_convolutional_vae.py --full     (MNIST padded to 32x32, about 2 hours)
+Run:  python lessons/15_convolutional_vae.py            (about 10 s, 8x8 digits)
+      python lessons/15_convolutional_vae.py --full     (MNIST padded to 32x32, about 20 min)
 Writes lessons/output/15_im2col.png (a digit, its patches matrix, the convolution as a dense
 matrix), 15_samples.png (z ~ N(0, I) decoded by each model), 15_latent.png (the test codes
 of each) and 15_loss_curves.png (test -ELBO per epoch of each).
