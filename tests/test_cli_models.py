@@ -190,8 +190,10 @@ def test_mixture_components_are_projected_like_the_codes_above_two_dimensions(tm
 
 
 def _strip_new_keys(folder):
-    """Make ``folder`` look like a run written before activation, classes, prior, ... existed."""
-    new = ("activation", "classes", "prior", "components", "objective", "k")
+    """Make ``folder`` look like a run written before activation, classes, prior, ... existed
+    (and before the convolutional network's arch, conv_channels and padding)."""
+    new = ("activation", "classes", "prior", "components", "objective", "k", "arch", "conv_channels",
+           "padding")
     path = folder / "checkpoint.npz"
     with np.load(path) as npz:
         entries = {k: npz[k] for k in npz.files}
@@ -212,12 +214,14 @@ def test_a_run_written_before_the_new_choices_still_loads_and_resumes(tmp_path):
     model, ckpt = load_run(folder)
     assert (ckpt.config["activation"], ckpt.config["classes"], ckpt.config["prior"], ckpt.config["objective"],
             ckpt.config["k"], ckpt.config["components"]) == ("relu", 0, "standard", "elbo", 1, 0)
+    assert (ckpt.config["arch"], ckpt.config["padding"], model.config.arch) == ("mlp", None, "mlp")
     for argv in (["evaluate", folder, "--k", 5, "--quiet"], ["sample", folder, "--n", 4], ["plot", folder],
                  ["explore", folder], ["train", "--resume", folder, "--epochs", 2, "--activation", "relu",
                                        "--quiet"]):
         code, _, err = run_cli(argv)
         assert code == 0, (argv, err)
-    assert load_checkpoint(folder / "checkpoint.npz").config["prior"] == "standard"  # filled in on resume
+    resumed = load_checkpoint(folder / "checkpoint.npz").config
+    assert resumed["prior"] == "standard" and resumed["arch"] == "mlp"  # filled in on resume
 
 
 def test_resume_refuses_to_change_the_new_choices(mixture_run):

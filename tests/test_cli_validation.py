@@ -164,6 +164,21 @@ CASES = [
     ("train --objective iwae --beta 0.5", "argument --beta: expected 1 with --objective iwae"),
     ("train --objective iwae --kl-warmup 3", "argument --kl-warmup: expected 0 with --objective iwae"),
     ("train --dataset binarized-mnist --binarize dynamic", "argument --binarize: expected none or static"),
+    # train: the convolutional network (issue 17)
+    ("train --arch cnn", "argument --arch: invalid choice: 'cnn'"),
+    ("train --arch conv --conv-channels 32",
+     "argument --conv-channels: expected two comma-separated positive integers C1,C2 such as 32,64, "
+     "got '32'"),
+    ("train --arch conv --conv-channels 32,64,128", "argument --conv-channels"),
+    ("train --arch conv --conv-channels 32,,64", "argument --conv-channels"),
+    ("train --arch conv --conv-channels 0,64", "argument --conv-channels"),
+    ("train --arch conv --conv-channels 32,-1", "argument --conv-channels"),
+    ("train --arch conv --conv-channels a,b", "argument --conv-channels"),
+    ("train --arch conv --conv-channels ''", "argument --conv-channels"),
+    ("train --conv-channels 4,8", "argument --conv-channels: expected --arch conv with it"),
+    ("train --arch mlp --conv-channels 4,8",
+     "argument --conv-channels: expected --arch conv with it (the convolutions' channels), got --arch mlp"),
+    ("train --resume {vae} --arch conv", "--arch 'conv' (the run has 'mlp')"),
     # train: paths
     ("train --data-dir {file}", "argument --data-dir: expected an existing folder, got"),
     ("train --out {file}", "argument --out: expected a folder to write into"),
@@ -247,6 +262,10 @@ CASES = [
     ("gradcheck --objective iwae --k 0", "argument --k"),
     ("gradcheck --objective iwae --beta 2", "argument --beta"),
     ("gradcheck --model ae --prior mixture --components 3", "argument --prior"),
+    ("gradcheck --arch rnn", "argument --arch"),
+    ("gradcheck --arch conv --conv-channels 2", "argument --conv-channels"),
+    ("gradcheck --arch conv --conv-channels 2,0", "argument --conv-channels"),
+    ("gradcheck --conv-channels 2,3", "argument --conv-channels: expected --arch conv with it"),
     ("gradcheck --data-dir {root}/nowhere", "argument --data-dir"),
     ("gradcheck", "environment variable NUMVAE_DATA_DIR", {"NUMVAE_DATA_DIR": "{root}/gone"}),
     # explore
@@ -300,6 +319,7 @@ SUBPROCESS_CASES = [  # a few: each process spends seconds importing numpy, scip
     ("train --z1-range 5 -10 --epochs 1", "argument --z1-range"),
     ("train --hidden 128,,64", "argument --hidden"),
     ("evaluate {bad}/hello", "is not a numvae checkpoint"),
+    ("train --arch conv --conv-channels 32,", "argument --conv-channels"),
 ]
 
 

@@ -101,8 +101,8 @@ def cells(text: str) -> list[tuple[str, str]]:
     return [(kind, "\n".join(lines)) for kind, lines in found]
 
 
-def test_there_are_fourteen_lessons_in_order():
-    assert [name[:3] for name in LESSONS] == [f"{i:02d}_" for i in range(1, 15)], LESSONS
+def test_there_are_fifteen_lessons_in_order():
+    assert [name[:3] for name in LESSONS] == [f"{i:02d}_" for i in range(1, 16)], LESSONS
 
 
 @pytest.mark.parametrize("lesson", LESSONS)

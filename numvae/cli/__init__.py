@@ -35,6 +35,7 @@ EPILOG = """examples:
   numvae gradcheck --variance-head relu         # finite-difference check of every gradient
   numvae train --model cvae --out runs/cvae     # a conditional VAE (or --objective iwae, --prior mixture)
   numvae sample runs/cvae --label 7 --n 16      # sixteen sevens from it
+  numvae train --arch conv --out runs/conv      # the lecture's convolutional VAE (MNIST: padded to 32x32)
   numvae explore runs/seed                      # a web page to drag through the latent space
   numvae exercises init hw1                     # student exercises; then: numvae exercises check hw1
   numvae lessons list                           # the lecture's lessons; numvae lessons run 04

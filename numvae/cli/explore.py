@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..explorer import build_explorer_html, write_explorer
+from ..plumbing.runs import network_sizes
 from .figures import latent_codes
 from .options import (
     add_data_dir_option,
@@ -14,6 +15,7 @@ from .options import (
     is_conditional,
     load_split,
     output_file,
+    padded_from,
     run_argument,
 )
 
@@ -21,6 +23,8 @@ EXAMPLES = """examples:
   python -m numvae explore runs/digits                       # writes runs/digits/explorer.html
   python -m numvae explore runs/mnist --out explorer.html
   python -m numvae explore runs/cvae                         # a conditional VAE: a label selector too
+  python -m numvae explore runs/conv                         # a convolutional VAE: the page runs its
+                                                             # transposed convolutions too
 Open the file in any browser: it needs no server and no network.
 """
 
@@ -52,11 +56,13 @@ def run(args) -> int:
     last = ckpt.history[-1] if ckpt.history else None
     elbo = (f"{last['test_loss']:.3f} nats (recon {last['test_recon']:.3f} + KL {last['test_kl']:.3f})"
             if last else "not evaluated")
+    source = padded_from(config)
+    padded = "" if source is None else (f", zero-padded from {source[0]}x{source[1]} to "
+                                        f"{config['image_shape'][0]}x{config['image_shape'][1]}")
     info = {
         "run": str(args.run_dir),
-        "model": f"{config.get('model', 'vae')}: {config['input_dim']}-"
-                 f"{'-'.join(map(str, config['hidden']))}-{config['latent']} (decoder mirrors it)",
-        "data set": f"{config['dataset']} (binarize: {config.get('binarize', 'none')})",
+        "model": f"{config.get('model', 'vae')}: {network_sizes(config)} (decoder mirrors it)",
+        "data set": f"{config['dataset']} (binarize: {config.get('binarize', 'none')}{padded})",
         "likelihood": config["likelihood"],
         "variance head": config.get("variance_head", "-"),
         "hidden activation": config.get("activation", "relu"),

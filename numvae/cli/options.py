@@ -24,10 +24,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..data import DATASET_NAMES, load_dataset
+from ..data import DATASET_NAMES, load_dataset, pad_dataset
 from ..data.locate import ENV_VAR
 from ..data.registry import REGISTRY
-from ..model_config import ACTIVATIONS, LIKELIHOODS, OBJECTIVES, PRIORS, VARIANCE_HEADS
+from ..model_config import ACTIVATIONS, ARCHITECTURES, LIKELIHOODS, OBJECTIVES, PRIORS, VARIANCE_HEADS
 from ..plumbing.runs import CHECKPOINT, MODELS, load_run
 
 
@@ -141,6 +141,26 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     return tuple(widths)
 
 
+CONV_CHANNELS_EXPECTED = "two comma-separated positive integers C1,C2 such as 32,64"
+
+
+def parse_conv_channels(text: str) -> tuple[int, int]:
+    """'32,64' -> (32, 64): the channels of the two convolutions (--arch conv)."""
+    fields = text.split(",")
+    if len(fields) != 2:
+        _refuse(CONV_CHANNELS_EXPECTED, text)
+    channels = []
+    for field in fields:
+        try:
+            value = int(field)
+        except ValueError:
+            _refuse(CONV_CHANNELS_EXPECTED, text)
+        if value < 1:
+            _refuse(CONV_CHANNELS_EXPECTED, text)
+        channels.append(value)
+    return channels[0], channels[1]
+
+
 def _nearest_existing(path: Path) -> Path:
     for parent in (path, *path.parents):
         if parent.exists():
@@ -224,14 +244,81 @@ def data_facts(name: str) -> DataFacts:
 LABELLED = tuple(name for name in DATASET_NAMES if data_facts(name).classes)
 
 
+# ----- the convolutional network's input: images whose sides are multiples of 4 ---------------
+# The lecture zero-pads MNIST's 28 x 28 to 32 x 32 before its convolutional VAE; every 28 x 28
+# set (mnist, fashion-mnist, binarized-mnist) is padded so for --arch conv. Other sizes are used
+# as they are (the digits' 8 x 8 already halves twice: 8 -> 4 -> 2), and must be multiples of 4.
+# (28 x 28 would halve to 7 x 7 as well; the padding follows the lecture, whose decoder ends at
+# 32 x 32, the size that goes on halving.)
+PAD_TO = {(28, 28): (32, 32)}
+CONV_CHANNELS = (32, 64)  # --arch conv without --conv-channels: the lecture's
+CONV_MULTIPLE = 4  # two stride-2 convolutions halve each side twice
+
+
+def network_input(dataset: str, arch: str) -> tuple[tuple[int, int], list[list[int]] | None]:
+    """(the image shape the network reads, the zero padding that makes it) for ``dataset``.
+
+    The padding is [[top, bottom], [left, right]] in pixels (centred, as
+    ``numvae.data.pad_images`` places the image), None when the images are used as they
+    are (always for --arch mlp). UsageError when --arch conv cannot read the images.
+    """
+    shape = tuple(data_facts(dataset).image_shape)
+    if arch != "conv":
+        return shape, None
+    target = PAD_TO.get(shape, shape)
+    if target[0] % CONV_MULTIPLE or target[1] % CONV_MULTIPLE:
+        raise UsageError("argument --arch conv", f"images whose sides are multiples of {CONV_MULTIPLE} "
+                         "(its two stride-2 convolutions halve each side twice; 28x28 sets are padded "
+                         "to 32x32)", f"--dataset {dataset}, whose images are {shape[0]}x{shape[1]}")
+    if target == shape:
+        return shape, None
+    return target, network_input_padding(shape, target)
+
+
+def network_input_padding(shape, target) -> list[list[int]]:
+    """[[top, bottom], [left, right]] that centre a ``shape`` image in ``target`` (as pad_images)."""
+    rows, cols = target[0] - shape[0], target[1] - shape[1]
+    return [[rows // 2, rows - rows // 2], [cols // 2, cols - cols // 2]]
+
+
+def padded_from(config: dict) -> tuple[int, int] | None:
+    """The data set's own image shape when the run pads its images, else None."""
+    padding = config.get("padding")
+    if not padding:
+        return None
+    (top, bottom), (left, right) = padding
+    height, width = config["image_shape"]
+    return height - top - bottom, width - left - right
+
+
+def pad_as_run(data, config: dict):
+    """``data`` zero-padded as the run's config says (``padding``), or as it is.
+
+    A run records the padding it trained with, so evaluate, sample, plot and explore feed
+    the network the same 32 x 32 images; a data set of another size is refused.
+    """
+    source = padded_from(config)
+    if source is None:
+        return data
+    centred = network_input_padding(source, tuple(config["image_shape"]))
+    if tuple(data.image_shape) != source or centred != config["padding"]:
+        raise ValueError(f"the run pads {source[0]}x{source[1]} images to {config['image_shape'][0]}x"
+                         f"{config['image_shape'][1]} centred (padding {centred}), but {data.name} has "
+                         f"{data.image_shape[0]}x{data.image_shape[1]} images and the config says padding "
+                         f"{config['padding']}")
+    return pad_dataset(data, tuple(config["image_shape"]))
+
+
 # ----- options shared by several subcommands ----------------------------------------------------
-def add_model_options(p: argparse.ArgumentParser, defaults: dict, help_default) -> None:
-    """--model, --latent, --hidden, --likelihood, --variance-head, --activation, --prior,
-    --components, --objective, --k.
+def add_model_options(p: argparse.ArgumentParser, defaults: dict, help_default,
+                      conv_channels: tuple[int, int] = CONV_CHANNELS, conv_note: str = "") -> None:
+    """--model, --latent, --hidden, --likelihood, --variance-head, --activation, --arch,
+    --conv-channels, --prior, --components, --objective, --k.
 
     ``defaults`` become argparse defaults, unless ``help_default`` is given: then the
     defaults are None (so a command can tell which options were typed) and only shown.
-    --components and --k always default to None: ``model_settings`` resolves them.
+    --components, --k and --conv-channels always default to None: ``model_settings``
+    resolves them (--conv-channels to ``conv_channels``, whose help ``conv_note`` explains).
     """
     def default(name):
         return None if help_default else defaults[name]
@@ -255,6 +342,16 @@ def add_model_options(p: argparse.ArgumentParser, defaults: dict, help_default) 
                         f"(default: {shown('variance_head')})")
     p.add_argument("--activation", choices=ACTIVATIONS, default=default("activation"),
                    help=f"of the hidden layers (default: {shown('activation')})")
+    p.add_argument("--arch", choices=ARCHITECTURES, default=default("arch"),
+                   help="mlp, or conv: the lecture's convolutional VAE, two 3x3 stride-2 convolutions "
+                        "(--conv-channels) before the --hidden layers and two transposed ones after "
+                        "them. Its images need sides that are multiples of 4: the 28x28 sets (mnist, "
+                        "fashion-mnist, binarized-mnist) are zero-padded to 32x32 as the lecture does; "
+                        "the 8x8 digits are used as they are, unpadded "
+                        f"(default: {shown('arch')})")
+    p.add_argument("--conv-channels", type=parse_conv_channels, default=None, metavar="C1,C2",
+                   help="channels of the two convolutions of --arch conv (the decoder's transposed ones "
+                        f"mirror them) (default: {','.join(map(str, conv_channels))}{conv_note})")
     p.add_argument("--prior", choices=PRIORS, default=default("prior"),
                    help="p(z): standard = N(0, I), mixture = a learned mixture of Gaussians "
                         f"(default: {shown('prior')})")
@@ -271,11 +368,21 @@ MIXTURE_COMPONENTS = 10  # --prior mixture without --components
 IWAE_K = 5  # --objective iwae without --k (Burda et al. report k = 5 and 50)
 
 
-def model_settings(settings: dict, dataset: str) -> dict:
-    """The model's settings with --components and --k resolved, or UsageError for a bad
-    combination. ``settings`` maps the option names (model, prior, ...) to values, None
-    for one not given; ``dataset`` is the data set's name."""
+def model_settings(settings: dict, dataset: str, conv_channels: tuple[int, int] = CONV_CHANNELS) -> dict:
+    """The model's settings with --components, --k and --conv-channels resolved, and the
+    network's input (``image_shape`` and ``padding``, see ``network_input``), or
+    UsageError for a bad combination. ``settings`` maps the option names (model, prior,
+    ...) to values, None for one not given; ``dataset`` is the data set's name;
+    ``conv_channels`` is --arch conv's default."""
     s = dict(settings)
+    arch = s.get("arch") or "mlp"
+    if s.get("conv_channels") is not None and arch != "conv":
+        raise UsageError("argument --conv-channels", "--arch conv with it (the convolutions' channels)",
+                         f"--arch {arch}")
+    s["arch"] = arch
+    if s.get("conv_channels") is None:
+        s["conv_channels"] = tuple(conv_channels)
+    s["image_shape"], s["padding"] = network_input(dataset, arch)
     model = s["model"]
     if model == "cvae" and not data_facts(dataset).classes:
         raise UsageError("argument --model cvae", "a data set with labels (" + ", ".join(LABELLED) + ")",
@@ -384,10 +491,11 @@ def is_conditional(config: dict) -> bool:
 
 
 def load_split(config: dict, split: str, data_dir: Path | None):
-    """The run's data set split, binarized as the run was (the stored data_dir as fallback)."""
+    """The run's data set split, binarized and padded as the run's were (the stored data_dir
+    as fallback)."""
     binarize = None if config["binarize"] == "none" else config["binarize"]
     folder = data_dir if data_dir is not None else config.get("data_dir")
-    return load_dataset(config["dataset"], split, data_dir=folder, binarize=binarize)
+    return pad_as_run(load_dataset(config["dataset"], split, data_dir=folder, binarize=binarize), config)
 
 
 def progress_bar(quiet: bool) -> bool:

@@ -26,6 +26,7 @@ from ..plumbing.runs import (
     append_metrics,
     build_model,
     build_optimizer,
+    network_sizes,
     write_config,
     write_metrics,
 )
@@ -48,6 +49,7 @@ from .options import (
     nonnegative_int,
     option_name,
     output_folder,
+    padded_from,
     positive_float,
     positive_int,
     progress_bar,
@@ -64,17 +66,21 @@ EXAMPLES = """examples:
   numvae train --objective iwae --k 5                 # train on the importance-weighted bound L_5
   numvae train --prior mixture --components 10        # a learned mixture-of-Gaussians prior
   numvae train --activation elu --hidden 200,200      # ELU (or tanh) hidden layers
+  numvae train --arch conv --out runs/conv           # the lecture's convolutional VAE (digits: 8x8, unpadded)
+  numvae train --arch conv --dataset mnist            # MNIST zero-padded to 32x32, as the lecture does
+  numvae train --arch conv --conv-channels 16,32 --model cvae --prior mixture   # the axes compose
   numvae train --resume runs/seed --epochs 150        # continue a run (after Ctrl-C, or for longer)
 
 (python -m numvae train ... is the same command.)
 """
 
 DEFAULTS = {"dataset": "digits", "binarize": "none", "model": "vae", "latent": 2, "hidden": (128,),
-            "likelihood": "bernoulli", "variance_head": "logvar", "activation": "relu", "prior": "standard",
-            "components": None, "objective": "elbo", "k": None, "epochs": 40, "batch_size": 64,
-            "lr": 1e-3, "optimizer": "adam", "beta": 1.0, "kl_warmup": 0, "seed": 0}
-MODEL_OPTIONS = ("model", "latent", "hidden", "likelihood", "variance_head", "activation", "prior",
-                 "components", "objective", "k")
+            "likelihood": "bernoulli", "variance_head": "logvar", "activation": "relu", "arch": "mlp",
+            "conv_channels": None, "prior": "standard", "components": None, "objective": "elbo", "k": None,
+            "epochs": 40, "batch_size": 64, "lr": 1e-3, "optimizer": "adam", "beta": 1.0, "kl_warmup": 0,
+            "seed": 0}
+MODEL_OPTIONS = ("model", "latent", "hidden", "likelihood", "variance_head", "activation", "arch",
+                 "conv_channels", "prior", "components", "objective", "k")
 # Options that define a run: with --resume they may be repeated but not changed.
 RUN_OPTIONS = tuple(k for k in DEFAULTS if k != "epochs")
 SGD_MOMENTUM = 0.9
@@ -152,10 +158,11 @@ def new_run(args):
         raise UsageError("argument --out", "a folder without a run; continue this one with "
                          f"--resume {folder}, start it afresh with --overwrite, or choose another --out",
                          f"{str(folder)!r}, which already holds a run ({CHECKPOINT})")
-    height, width = facts.image_shape
+    height, width = model["image_shape"]  # the network's input: padded to 32x32 for a conv MNIST
     model_config = ModelConfig(input_dim=height * width, hidden=model["hidden"], latent=model["latent"],
                                likelihood=model["likelihood"], variance_head=model["variance_head"],
-                               activation=model["activation"],
+                               activation=model["activation"], arch=model["arch"],
+                               image_shape=(height, width), conv_channels=model["conv_channels"],
                                classes=facts.classes if model["model"] == "cvae" else 0,
                                prior=model["prior"], components=model["components"],
                                objective=model["objective"], k=model["k"])
@@ -163,7 +170,9 @@ def new_run(args):
               # the embedded digits read no folder: a --data-dir (checked to exist) is not kept
               "data_dir": (None if args.data_dir is None or dataset == "digits"
                            else str(args.data_dir.resolve())),
-              **model_config.to_dict(), "image_shape": [height, width],
+              **model_config.to_dict(),
+              # zeros around the data set's own images ([[top, bottom], [left, right]]), or None
+              "padding": model["padding"],
               # a data set may come binary already
               "binarize": "static" if facts.binary else settings["binarize"]}
     config.update({k: settings[k] for k in ("epochs", "batch_size", "optimizer", "lr", "beta",
@@ -188,7 +197,9 @@ def resumed_run(args):
     conflicts = []
     for key in RUN_OPTIONS:
         given = getattr(args, key)
-        if given is not None and (list(given) if key == "hidden" else given) != config.get(key):
+        if isinstance(given, tuple):  # --hidden, --conv-channels: stored as JSON lists
+            given = list(given)
+        if given is not None and given != config.get(key):
             conflicts.append(f"{option_name(key)} {given!r} (the run has {config.get(key)!r})")
     if conflicts:
         raise UsageError("argument --resume", f"options that agree with the run in {folder} (leave them "
@@ -205,7 +216,7 @@ def resumed_run(args):
 
 
 def describe(config: dict, train_size: int, test_size: int) -> str:
-    sizes = "-".join(map(str, [config["input_dim"], *config["hidden"], config["latent"]]))
+    sizes = network_sizes(config)
     parts = [config["likelihood"]]
     if config["model"] != "ae":
         parts.append(f"{config['variance_head']} head")
@@ -217,7 +228,10 @@ def describe(config: dict, train_size: int, test_size: int) -> str:
         parts.append(f"mixture prior of {config['components']}")
     if config.get("objective") == "iwae":
         parts.append(f"IWAE k={config['k']}")
-    return (f"{config['model'].upper()} {sizes} ({', '.join(parts)}) on {config['dataset']} "
+    source = padded_from(config)
+    padded = "" if source is None else (f" zero-padded from {source[0]}x{source[1]} to "
+                                        f"{config['image_shape'][0]}x{config['image_shape'][1]}")
+    return (f"{config['model'].upper()} {sizes} ({', '.join(parts)}) on {config['dataset']}{padded} "
             f"({train_size} train / {test_size} test images, binarize={config['binarize']})")
 
 

@@ -3,7 +3,9 @@
 ``build_explorer_html`` writes one HTML file with no server, network, external script
 or font: the decoder's weights are embedded as base64 float32, ``decoder.js`` runs the
 decoder's forward pass in the browser (the same MLP, ReLU, ELU or tanh, and sigmoid as
-``VAE.decode``; for a conditional VAE the label one-hot after z, chosen on the page), and
+``VAE.decode``; for the convolutional VAE also the dense layer to C2 images of H/4 x W/4
+and the two transposed convolutions; for a conditional VAE the label one-hot after z,
+chosen on the page), and
 ``app.js`` draws the map and the image. A mixture prior's components are embedded too:
 the page marks their means and samples from the mixture. The page's decode agrees with
 numvae's float32 decode to about 1e-6 per pixel (tested in a real browser by
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import conv_net
 from ..plumbing.atomic import atomic_write_text
 
 
@@ -32,19 +35,41 @@ def _b64(array: np.ndarray, dtype) -> str:
 
 
 def decoder_spec(model, params: Mapping[str, np.ndarray]) -> list[dict]:
-    """The decoder's layers in order, weights as base64 float32 (row-major (fan_in, fan_out)).
+    """The decoder's layers in order, weights as base64 float32, as ``decoder.js`` reads them.
 
     ``model`` is a ``VAE`` (conditional or not) or an ``Autoencoder``: all decode with
-    ``vae.decoder_forward``. Each hidden layer names its activation; dec.out has none.
+    ``networks.decoder_forward``. A "dense" layer's W is row-major (fan_in, fan_out); each
+    hidden layer names its activation. An MLP ends with dec.out (no activation); the
+    convolutional network (``conv_net.py``) with dec.fc (dense to C2 * H/4 * W/4, ReLU,
+    read as C2 images of H/4 x W/4) and two "deconv" layers, transposed convolutions
+    whose W is (C_in, C_out, 3, 3) row-major, ReLU after the first.
     """
-    names = [f"dec.{i}" for i in range(len(model.config.hidden))] + ["dec.out"]
-    spec = []
-    for name in names:
-        W, b = params[f"{name}.W"], params[f"{name}.b"]
-        spec.append({"name": name, "fanIn": int(W.shape[0]), "fanOut": int(W.shape[1]),
-                     "activation": None if name == "dec.out" else model.config.activation,
-                     "W": _b64(W, np.float32), "b": _b64(b, np.float32)})
-    return spec
+    config = model.config
+    spec = [_dense(params, f"dec.{i}", config.activation) for i in range(len(config.hidden))]
+    if config.arch != "conv":
+        return [*spec, _dense(params, "dec.out", None)]
+    height, width = config.image_shape
+    return [*spec, _dense(params, "dec.fc", "relu"),
+            _deconv(params, "dec.deconv0", (height // 4, width // 4), "relu"),
+            _deconv(params, "dec.deconv1", (height // 2, width // 2), None)]
+
+
+def _dense(params, name: str, activation: str | None) -> dict:
+    W, b = params[f"{name}.W"], params[f"{name}.b"]
+    return {"kind": "dense", "name": name, "fanIn": int(W.shape[0]), "fanOut": int(W.shape[1]),
+            "activation": activation, "W": _b64(W, np.float32), "b": _b64(b, np.float32)}
+
+
+def _deconv(params, name: str, in_shape: tuple[int, int], activation: str | None) -> dict:
+    """A transposed convolution of ``conv_net``: out side (in - 1) s - 2 p + k + output_padding."""
+    W, b = params[f"{name}.W"], params[f"{name}.b"]
+    c_in, c_out, k, _ = W.shape
+    s, p, op = conv_net.STRIDE, conv_net.PADDING, conv_net.OUTPUT_PADDING
+    out_shape = [(side - 1) * s - 2 * p + k + op for side in in_shape]
+    return {"kind": "deconv", "name": name, "inChannels": int(c_in), "outChannels": int(c_out),
+            "inShape": [int(side) for side in in_shape], "outShape": out_shape, "kernel": int(k),
+            "stride": s, "padding": p, "outputPadding": op, "activation": activation,
+            "W": _b64(W, np.float32), "b": _b64(b, np.float32)}
 
 
 def prior_spec(model, params: Mapping[str, np.ndarray]) -> dict:

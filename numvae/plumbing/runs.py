@@ -14,15 +14,20 @@ A run's config is a flat dict, e.g.
     {"model": "vae", "input_dim": 64, "hidden": [128], "latent": 2, "likelihood":
      "bernoulli", "variance_head": "logvar", "sigma_floor": 0.05, "output_logvar": 0.0,
      "activation": "relu", "classes": 0, "prior": "standard", "components": 0,
-     "objective": "elbo", "k": 1, "image_shape": [8, 8], "dataset": "digits",
-     "data_dir": null, "binarize": "none", "epochs": 40, "batch_size": 64, "optimizer":
-     "adam", "lr": 0.001, "momentum": 0.9, "beta": 1.0, "kl_warmup": 0, "seed": 0,
-     "numvae_version": "0.1.0"}
+     "objective": "elbo", "k": 1, "arch": "mlp", "conv_channels": [32, 64],
+     "image_shape": [8, 8], "padding": null, "dataset": "digits", "data_dir": null,
+     "binarize": "none", "epochs": 40, "batch_size": 64, "optimizer": "adam", "lr": 0.001,
+     "momentum": 0.9, "beta": 1.0, "kl_warmup": 0, "seed": 0, "numvae_version": "0.1.0"}
 
 "model" is "vae", "ae" (the plain autoencoder) or "cvae" (the conditional VAE, with
-"classes" > 0). Runs written before a ModelConfig field existed (activation, classes,
-prior, components, objective, k) lack its key: it takes ModelConfig's default, which is
-what those runs were trained with.
+"classes" > 0). "arch" is "mlp" or "conv" (the lecture's convolutional VAE, with
+"conv_channels" [C1, C2]). "image_shape" is what the network reads; "padding" is null, or
+[[top, bottom], [left, right]], the zeros put around the data set's own images to make
+them that shape (MNIST's 28 x 28 to the convolutional VAE's 32 x 32, input_dim 1024), so
+that every command that reads the run feeds its network the same images. Runs written
+before a ModelConfig field existed (activation, classes, prior, components, objective, k,
+arch, conv_channels) lack its key: it takes ModelConfig's default, which is what those
+runs were trained with; a run without "padding" was not padded.
 """
 
 from __future__ import annotations
@@ -51,14 +56,17 @@ METRIC_COLUMNS = ("epoch", "beta", "binarize", "train_loss", "train_recon", "tra
 MODEL_KEYS = ("input_dim", "hidden", "latent", "likelihood", "variance_head", "sigma_floor",
               "output_logvar")
 # Fields added to ModelConfig later: a config without them takes ModelConfig's defaults.
-LATER_MODEL_KEYS = ("activation", "classes", "prior", "components", "objective", "k")
+LATER_MODEL_KEYS = ("activation", "classes", "prior", "components", "objective", "k", "arch",
+                    "conv_channels", "image_shape")
 MODELS = {"vae": VAE, "ae": Autoencoder, "cvae": CVAE}
 
 
 def with_model_defaults(config: dict) -> dict:
-    """``config`` with ModelConfig's default for every model key it lacks (an older run's)."""
-    defaults = {f.name: f.default for f in fields(ModelConfig) if f.name in LATER_MODEL_KEYS}
-    return {**defaults, **config}
+    """``config`` with ModelConfig's default for every model key it lacks (an older run's),
+    and ``padding`` None (no padding) when it lacks that."""
+    defaults = {f.name: list(f.default) if isinstance(f.default, tuple) else f.default
+                for f in fields(ModelConfig) if f.name in LATER_MODEL_KEYS}
+    return {**defaults, "padding": None, **config}
 
 
 def build_model(config: dict):
@@ -70,6 +78,20 @@ def build_model(config: dict):
         raise ValueError(f"config is missing the model settings {missing}")
     config = with_model_defaults(config)
     return MODELS[config["model"]](ModelConfig(**{k: config[k] for k in MODEL_KEYS + LATER_MODEL_KEYS}))
+
+
+def network_sizes(config) -> str:
+    """The network in one token: '64-128-2' (an MLP), '32x32-conv32-conv64-128-2' (arch conv).
+
+    ``config`` is a run config (dict) or a ModelConfig; the decoder mirrors what is shown.
+    """
+    c = config.to_dict() if isinstance(config, ModelConfig) else with_model_defaults(config)
+    if c["arch"] == "conv":
+        (height, width), (c1, c2) = c["image_shape"], c["conv_channels"]
+        first = [f"{height}x{width}", f"conv{c1}", f"conv{c2}"]
+    else:
+        first = [str(c["input_dim"])]
+    return "-".join([*first, *map(str, c["hidden"]), str(c["latent"])])
 
 
 def image_shape(config: dict) -> tuple[int, int]:

@@ -3,7 +3,8 @@
 //
 // usage: node explorer_check.cjs PAGE.html REQUEST.json [SCREENSHOT.png]
 // REQUEST.json: {"decode": [[z...], ...], "labels": [y, ...] (conditional pages), "drag": [[a, b], ...],
-//                "select": {"label": y, "latent": [z...]} (choose a label with the page's selector)}
+//                "select": {"label": y, "latent": [z...]} (choose a label with the page's selector),
+//                "timing": n (time n decodes, and n redraws of the map and the image, as a drag does)}
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -41,6 +42,23 @@ async function main() {
         label: window.explorer.label(), latent: window.explorer.latent(), image: window.explorer.lastImage(),
         pixels: window.explorer.imagePixels(),
       }));
+    }
+
+    if (request.timing) { // milliseconds per decode, and per redraw (what every pointer move costs)
+      result.timing = await page.evaluate((n) => {
+        const median = (t) => t.sort((a, b) => a - b)[Math.floor(t.length / 2)];
+        const decode = [], redraw = [];
+        for (let i = 0; i < n; i++) {
+          const z = window.explorer.latent().map((_, d) => Math.sin(i + d));
+          let start = performance.now();
+          window.explorer.decode(z);
+          decode.push(performance.now() - start);
+          start = performance.now();
+          window.explorer.setLatent(z);
+          redraw.push(performance.now() - start);
+        }
+        return { n, decodeMs: median(decode), redrawMs: median(redraw) };
+      }, request.timing);
     }
 
     // drag the marker from point to point with the mouse button held, as a student would
