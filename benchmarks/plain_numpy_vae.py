@@ -89,7 +89,12 @@ class Trainer:
         np.negative(softplus, out=softplus)
         np.exp(softplus, out=softplus)
         flush_subnormals(softplus)  # exp(-|l|) < 1e-38 for blank pixels' logits: numvae flushes it too
-        np.log1p(softplus, out=softplus)
+        u = softplus + 1  # log1p(t) as numvae.layers.log1p: log(u) - ((u - 1) - t) / u, u = 1 + t
+        correction = u - 1
+        correction -= softplus
+        correction /= u
+        np.log(u, out=softplus)
+        softplus -= correction
         softplus += np.maximum(logits, 0)
         var = np.exp(logvar)
         recon = (softplus.sum() - np.einsum("nd,nd->", x, logits)) / n

