@@ -49,13 +49,13 @@ def test_a_checkout_finds_its_own_lessons_folder():
 def test_list_shows_every_lesson_with_its_title_what_it_shows_and_its_time(capsys):
     assert main(["lessons", "list"]) == 0
     out = capsys.readouterr().out
-    assert len(LESSONS) == 12
+    assert len(LESSONS) == 15
     for path in LESSONS:
         info = lesson_files.lesson_info(path)
         line = f"{info['number']:02d}  {info['title']}  (about {info['seconds']:g} s)"
         assert re.search(rf"^{re.escape(line)}$", out, re.M), f"no line {line!r} in\n{out}"
         assert f"    shows: {info['shows']}" in out
-    assert f"12 lessons in {lesson_files.lessons_dir()}" in out
+    assert f"15 lessons in {lesson_files.lessons_dir()}" in out
 
 
 def test_list_json_gives_every_header(capsys):
@@ -66,7 +66,7 @@ def test_list_json_gives_every_header(capsys):
     assert [i["name"] for i in infos] == [p.stem for p in LESSONS]
     assert all(i["title"] and i["shows"] and i["seconds"] > 0 and i["figures"] for i in infos)
     assert [i["name"] for i in infos if i["full"]] == ["02_autoregressive", "09_latent_space",
-                                                       "15_convolutional_vae"]
+                                                       "13_importance_weighted", "15_convolutional_vae"]
 
 
 @pytest.mark.parametrize("key", ["4", "04", "04_elbo", "04_elbo.py", "elbo", " 4 "])
@@ -81,10 +81,10 @@ def test_a_prefix_of_the_topic_names_a_lesson_when_it_is_unique():
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["lessons", "run", "12"], "no lesson '12'; the lessons are 01_generative_models, "),
+    (["lessons", "run", "16"], "no lesson '16'; the lessons are 01_generative_models, "),
     (["lessons", "run", "gan"], "no lesson 'gan'"),
     (["lessons", "run", "04", "--full"], "lesson 04_elbo has no --full mode (only 02_autoregressive, "
-                                         "09_latent_space, 15_convolutional_vae)"),
+                                         "09_latent_space, 13_importance_weighted, 15_convolutional_vae)"),
     (["lessons", "export", "x", "99"], "no lesson '99'"),
 ])
 def test_errors_are_one_line_and_exit_status_2(argv, message, capsys, tmp_path, monkeypatch):

@@ -16,7 +16,7 @@ from .options import nonnegative_int
 DEFAULT_RUN_OUT = Path("numvae-lessons") / "output"  # + the lesson's name, in the current folder
 
 EXAMPLES = """examples:
-  python -m numvae lessons list                        # the eleven lessons, in the lecture's order
+  python -m numvae lessons list                        # the lessons, in the lecture's order
   python -m numvae lessons run 04                      # figures in numvae-lessons/output/04_elbo/
   python -m numvae lessons run elbo --out figs         # by name; figures in figs/
   python -m numvae lessons run 09 --full               # 02 and 09 also run on MNIST
