@@ -27,13 +27,13 @@ each label, a row per label), 12_prior_z.png (z ~ N(0, I) decoded under each lab
 per label) and 12_codes.png (test codes of the VAE and the CVAE, coloured by class).
 """
 
-import _common
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import NearestCentroid
 
 import numvae as nv
+from numvae.plumbing import lesson as _common
 from numvae.plumbing import plots
 
 # %% [markdown]

@@ -41,13 +41,13 @@ dimension, VAE against IWAE) and 13_bounds.png (test -ELBO per epoch, with -L_50
 
 import math
 
-import _common
 import matplotlib.pyplot as plt
 import numpy as np
 
 import numvae as nv
 from numvae.data.dataset import binarize_dynamic
 from numvae.iwae import log_weight_terms
+from numvae.plumbing import lesson as _common
 
 # %% [markdown]
 # # Lesson 13: the importance-weighted autoencoder

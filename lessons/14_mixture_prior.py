@@ -31,11 +31,11 @@ samples per component).
 
 import math
 
-import _common
 import matplotlib.pyplot as plt
 import numpy as np
 
 import numvae as nv
+from numvae.plumbing import lesson as _common
 from numvae.plumbing import plots
 
 # %% [markdown]
