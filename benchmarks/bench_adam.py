@@ -5,9 +5,10 @@ Adam's update is a dozen in-place passes over five model-sized float32 arrays
 (652,824 parameters, 2.6 MB per array) each pass streams 13 MB through the memory
 system; run over blocks that fit in the core's L2 cache, the passes after the first
 find their data in cache. Whether that wins depends on the processor (an Intel Xeon with
-2 MB of L2 per core gained 35 %; an AMD EPYC with a large L3 gained little), so this
-script measures it: each block size takes its turn, round after round, and the median
-time per step is reported.
+2 MB of L2 per core gained 35 %; an AMD EPYC with 512 KB of L2 and a large L3 lost
+2-24 %), so numvae picks the block from the L2 size (``numvae.optim.adam_block``), and
+this script measures whether that choice is right here: each block size takes its turn,
+round after round, and the median time per step is reported.
 
     python benchmarks/bench_adam.py                  # the benchmark VAE's 652,824 parameters
     python benchmarks/bench_adam.py --blocks 16384,65536,262144 --rounds 31
@@ -79,6 +80,9 @@ def main(argv=None) -> int:
     for label, (_, times) in runs.items():
         median = statistics.median(times)
         print(f"{label:>8}  {median * 1e3:8.3f}  {median / whole:8.2f}")
+    l2 = nv.optim.l2_cache_bytes()
+    print(f"numvae's choice here (L2 {l2 // 1024} KiB): "
+          + ("whole" if nv.optim.ADAM_BLOCK is None else f"blocks of {nv.optim.ADAM_BLOCK}"))
     return 0
 
 

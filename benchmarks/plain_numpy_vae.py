@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from numvae.optim import ADAM_BLOCK  # the same block size: a measured constant, not code
+from numvae.optim import ADAM_BLOCK  # the same block size, chosen from the L2 cache
 from numvae.subnormals import count_subnormals, flush_subnormals  # two lines each: see that module
 
 LAYERS = ("enc.0", "enc.mu", "enc.logvar", "dec.0", "dec.out")
@@ -54,7 +54,7 @@ class Trainer:
             self.p[name] = self.flat[start:stop].reshape(shape)
             self.g[name] = self.grad_flat[start:stop].reshape(shape)
         self.m, self.v, self.t = np.zeros_like(self.flat), np.zeros_like(self.flat), 0
-        self.block = ADAM_BLOCK
+        self.block = ADAM_BLOCK or self.flat.size  # as numvae.Adam: None means no blocks
         self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
         self.train_x, self.test_x, self.batch_size = train_x, test_x, batch_size
         self.latent = params["enc.mu.W"].shape[1]

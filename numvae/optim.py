@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -70,18 +71,18 @@ class Adam:
     where arithmetic is up to 15x slower on some processors.
 
     ``block``: the passes run over the flat buffers ``block`` elements at a time, so that
-    the five arrays a block touches (parameters, gradients, m, v and one scratch array:
-    5 * 4 * block bytes in float32) stay in the processor's cache from one pass to the
-    next instead of streaming the whole model through memory a dozen times. See
-    ``ADAM_BLOCK`` for the measured choice; ``block=None`` runs each pass over the whole
-    model at once.
+    the arrays one pass reads and writes stay in the core's L2 cache from one pass to the
+    next instead of streaming the whole model through memory a dozen times. ``None``
+    (the default) takes ``ADAM_BLOCK``, chosen from this processor's L2 size by
+    ``adam_block``; a block as large as the model runs each pass over all of it at once.
+    The block changes no number: every pass is element by element.
     """
 
     lr: float = 1e-3
     beta1: float = 0.9
     beta2: float = 0.999
     eps: float = 1e-8
-    block: int | None = None  # None means ADAM_BLOCK; see __post_init__
+    block: int | None = None  # None: ADAM_BLOCK, this machine's choice
 
     def __post_init__(self):
         if not self.lr > 0:
@@ -111,7 +112,7 @@ class Adam:
         # lr * (m/c1) / (sqrt(v/c2) + eps) == (lr sqrt(c2)/c1) * m / (sqrt(v) + eps sqrt(c2))
         step_size = self.lr * math.sqrt(c2) / c1
         eps_hat = self.eps * math.sqrt(c2)
-        block = ADAM_BLOCK if self.block is None else self.block
+        block = self.block or ADAM_BLOCK or p.size  # ADAM_BLOCK None: the whole model at once
         work = np.empty(min(block, p.size), dtype=p.dtype)
         for start in range(0, p.size, block):
             part = slice(start, start + block)
@@ -137,11 +138,44 @@ class Adam:
         p -= np.multiply(work, step_size, out=work)  # theta <- theta - step_size m / (sqrt(v) + eps_hat)
 
 
-# Elements per block of Adam's update (see Adam's docstring): 5 arrays * 4 bytes * 131072
-# = 2.6 MB touched per block, of which the 2-3 arrays of any one pass fit a 1-2 MB L2.
-# Measured per step on the 652,824-parameter benchmark VAE (benchmarks/bench_adam.py):
-# Intel Xeon (Sapphire Rapids, 2 MB L2 per core), whole model 1.85 ms, blocks of 32768
-# to 131072 1.16-1.24 ms; AMD EPYC (Zen 3, 512 KB L2, 32 MB L3, where the whole model
-# stays in L3), blocks of 131072 0.95 of the whole-model time, smaller blocks slower
-# (their Python loop costs more than the cache saves). 131072 wins on both.
-ADAM_BLOCK = 131072
+# Adam's passes in blocks: a gain on some processors, a loss on others, so the block is
+# chosen from the L2 cache. Measured per step on the 652,824-parameter benchmark VAE
+# (benchmarks/bench_adam.py, interleaved rounds):
+# - Intel Xeon (Sapphire Rapids, 2 MB L2 per core): whole model 1.85 ms, blocks of
+#   32768 to 131072 1.16-1.24 ms; 8192 gained little.
+# - AMD EPYC (Zen 3, 512 KB L2, a 32 MB L3 that holds all five arrays): blocks of
+#   131072 took 1.02-1.24 times the whole-model step (three runs), smaller blocks 1.3-1.7
+#   times: there the passes run from L3 anyway, and each block costs a dozen more NumPy
+#   calls (a few microseconds each).
+# So: the largest power of two whose one pass (three float32 arrays: two read, one
+# written) fits in L2, and no blocks at all when that is under MIN_ADAM_BLOCK elements.
+MIN_ADAM_BLOCK = 65536
+BYTES_PER_BLOCK_ELEMENT = 3 * 4
+
+
+def adam_block(l2_bytes: int) -> int | None:
+    """Elements per block for a core with ``l2_bytes`` of L2 cache, or None (no blocks).
+
+    2 MiB of L2 gives 131072 (3 arrays * 4 bytes * 131072 = 1.5 MiB); 512 KiB gives
+    43690 elements' worth, under MIN_ADAM_BLOCK, so None.
+    """
+    fits = l2_bytes // BYTES_PER_BLOCK_ELEMENT
+    if fits < MIN_ADAM_BLOCK:
+        return None
+    return 1 << (fits.bit_length() - 1)  # the largest power of two <= fits
+
+
+def l2_cache_bytes(cpu_cache: Path = Path("/sys/devices/system/cpu/cpu0/cache")) -> int:
+    """The first core's L2 cache in bytes, as Linux lists it; 0 where it cannot say."""
+    units = {"": 1, "K": 1024, "M": 1024**2}
+    try:
+        for index in sorted(cpu_cache.glob("index*")):
+            if (index / "level").read_text().strip() == "2":
+                size = (index / "size").read_text().strip()  # e.g. '512K'
+                return int(size.rstrip("KM")) * units[size.lstrip("0123456789")]
+    except (OSError, ValueError, KeyError):  # unreadable or unexpected: no blocks
+        pass
+    return 0  # not Linux, or no L2 listed: no blocks
+
+
+ADAM_BLOCK = adam_block(l2_cache_bytes())
