@@ -312,8 +312,9 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.list:
+        width = max(len(name) for name in SETUPS)
         for s in SETUPS.values():
-            print(f"{s.name:16s} {s.title}")
+            print(f"{s.name:{width}s}  {s.title}")
         return 0
     if args.name not in SETUPS:
         what = "name a setup" if args.name is None else f"unknown setup {args.name!r}"

@@ -25,7 +25,8 @@ from reproduce_setups import SETUPS  # noqa: E402
 
 import numvae as nv  # noqa: E402
 
-NAMES = ["cs236-vae", "cs236-gmvae", "burda-vae", "burda-iwae-k5", "burda-iwae-k50", "pythae-rm-vae"]
+NAMES = ["cs236-vae", "cs236-gmvae", "burda-vae", "burda-iwae-k5", "burda-iwae-k50", "pythae-rm-vae",
+         "pythae-rm-vae-1000"]
 CS236_KEYS = ["negative_elbo", "kl", "reconstruction", "negative_L_1", "negative_L_10", "negative_L_100",
               "negative_L_1000"]
 needs_mnist = pytest.mark.skipif(not os.environ.get("NUMVAE_DATA_DIR"),
@@ -104,6 +105,19 @@ def test_burda_networks_schedule_and_optimizer(name, k):
                                                             1.4e-4, 1e-4])
     assert setup.adam == {"beta1": 0.9, "beta2": 0.999, "eps": 1e-4}
     assert setup.evaluation.ks == {5000: 1} and setup.evaluation.images == "test-dynamic"
+
+
+def test_pythae_1000_is_pythae_continued_step_for_step():
+    """Its first 500 epochs are pythae-rm-vae's: a run of either can continue into the other's."""
+    short, long = (reproduce.plan(SETUPS[n], 50000, None, None)
+                   for n in ("pythae-rm-vae", "pythae-rm-vae-1000"))
+    assert [(u["stage"], u["lr"], u["batches"]) for u in long[:500]] == [
+        (u["stage"], u["lr"], u["batches"]) for u in short]
+    assert len(long) == 1000
+    assert [u["lr"] for u in long[500::250]] == [1e-4 * 10 ** (-3 / 5), 1e-4 * 10 ** (-4 / 5)]
+    a, b = SETUPS["pythae-rm-vae"], SETUPS["pythae-rm-vae-1000"]
+    assert (a.model, a.batch_size, a.evaluation, a.select_on_valid, a.dataset, a.init) == (
+        b.model, b.batch_size, b.evaluation, b.select_on_valid, b.dataset, b.init)
 
 
 def test_pythae_network_schedule_and_selection():
