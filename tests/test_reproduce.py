@@ -6,6 +6,7 @@ compared with a published one here: that takes the real schedule (README, "Repro
 published numbers").
 """
 
+import importlib.util
 import json
 import math
 import os
@@ -252,3 +253,21 @@ def test_mnist_smoke_runs(tmp_path, name):
     assert result["settings"]["dataset"] == ("mnist" if name.startswith("cs236") else "binarized-mnist")
     assert result["settings"]["eval_images"] == 100
     assert all(math.isfinite(v) for v in result["figures"].values())
+
+
+# ----- pythae's setup in PyTorch: the yardstick for numvae's pythae-rm-vae training --------------
+@needs_mnist
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="PyTorch is not installed")
+def test_pythae_in_torch_trains_and_prints_numvaes_curve_beside(tmp_path):
+    history = {"history": [{"valid_loss": 200.0 + i} for i in range(3)]}
+    (tmp_path / "numvae.json").write_text(json.dumps(history))
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "pythae_in_torch.py"), "--epochs", "2",
+                           "--limit", "1000", "--compare", str(tmp_path / "numvae.json"),
+                           "--json", str(tmp_path / "torch.json")],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert [line.split("numvae ")[1].split()[0] for line in proc.stdout.splitlines()] == ["200.00", "201.00"]
+    curve = json.loads((tmp_path / "torch.json").read_text())["valid_negative_elbo"]
+    # It learns: below 784 ln 2 = 543.4 nats, what predicting 1/2 for every pixel costs.
+    assert len(curve) == 2 and all(math.isfinite(v) for v in curve)
+    assert curve[1] < curve[0] < 784 * math.log(2)
