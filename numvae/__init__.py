@@ -79,6 +79,8 @@ from .layers import (
     softplus,
     softplus_backward,
     softplus_forward,
+    softplus_variance_logvar_backward,
+    softplus_variance_logvar_forward,
     tanh_backward,
     tanh_forward,
 )
@@ -118,6 +120,7 @@ __all__ = [
     "sigmoid_backward", "tanh_forward", "tanh_backward", "softplus", "softplus_forward", "softplus_backward",
     "elu_forward", "elu_backward",
     "relu_sigma_logvar_forward", "relu_sigma_logvar_backward",
+    "softplus_variance_logvar_forward", "softplus_variance_logvar_backward",
     "im2col", "col2im", "conv2d_forward", "conv2d_backward", "conv_transpose2d_forward",
     "conv_transpose2d_backward", "conv2d_output_shape", "conv_transpose2d_output_shape",
     "conv2d_multiply_adds", "conv_transpose2d_multiply_adds",

@@ -235,3 +235,35 @@ def relu_sigma_logvar_backward(dlogvar: np.ndarray, cache) -> np.ndarray:
     dlogvar = as_float_array("dlogvar", dlogvar)
     check_same_shape("dlogvar", dlogvar, "s", s)
     return np.where(s > 0, dlogvar * 2 / sigma, 0)
+
+
+def softplus_variance_logvar_forward(s: np.ndarray, variance_floor: float = 1e-8):
+    """CS236's variance head: var = softplus(s) + floor, returned as a log-variance.
+
+        var    = log(1 + exp(s)) + variance_floor   (a variance, positive for every s)
+        logvar = ln var                             (what the rest of the VAE speaks)
+
+    Stanford CS236's homework reads its encoder's second half this way
+    (``gaussian_parameters``: ``F.softplus(h) + 1e-8``), hence the default floor. Unlike
+    the seed's ReLU head no unit is ever cut off: every s gets a gradient.
+    Shapes: s (N, K) -> logvar (N, K). Returns (logvar, cache); the cache is (s, var).
+    """
+    s = as_float_array("s", s)
+    check_finite("s", s)
+    if not variance_floor > 0:
+        raise ValueError(f"variance_floor must be positive, got {variance_floor}")
+    variance = softplus(s) + variance_floor
+    return np.log(variance), (s, variance)
+
+
+def softplus_variance_logvar_backward(dlogvar: np.ndarray, cache) -> np.ndarray:
+    """dlogvar/ds = softplus'(s) / var = sigmoid(s) / var.
+
+    ds = dlogvar * sigmoid(s) / var.  Shapes: (N, K) -> (N, K). For very negative s,
+    sigmoid(s) ~ softplus(s) ~ exp(s) and the slope tends to exp(s) / (exp(s) + floor):
+    near 1 while exp(s) >> floor, then falling to 0 once the floor dominates.
+    """
+    s, variance = cache
+    dlogvar = as_float_array("dlogvar", dlogvar)
+    check_same_shape("dlogvar", dlogvar, "s", s)
+    return dlogvar * sigmoid(s) / variance

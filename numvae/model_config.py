@@ -15,7 +15,7 @@ import numpy as np
 from .plumbing.checks import as_matrix, check_finite, check_positive_int
 
 LIKELIHOODS = ("bernoulli", "gaussian")
-VARIANCE_HEADS = ("logvar", "relu")
+VARIANCE_HEADS = ("logvar", "relu", "softplus")
 PRIORS = ("standard", "mixture")
 ARCHITECTURES = ("mlp", "conv")
 ACTIVATIONS = ("relu", "elu", "tanh")
@@ -28,8 +28,9 @@ class ModelConfig:
 
     input_dim: D, pixels per image.     hidden: encoder layer widths (decoder mirrors them).
     latent: K, size of z.               likelihood: 'bernoulli' or 'gaussian' (p(x|z)).
-    variance_head: 'logvar' (logvar = h W + b, the common choice) or 'relu' (the seed's
-    sigma = ReLU(h W + b) + sigma_floor); ignored by the plain autoencoder.
+    variance_head: 'logvar' (logvar = h W + b, the common choice), 'relu' (the seed's
+    sigma = ReLU(h W + b) + sigma_floor) or 'softplus' (CS236's variance
+    softplus(h W + b) + 1e-8); ignored by the plain autoencoder.
     activation: of the hidden layers, 'relu' (the lecture's), 'elu' or 'tanh'.
     arch: 'mlp' (fully connected throughout) or 'conv' (the lecture's convolutional
     encoder and decoder around the hidden layers, ``conv_net.py``), which needs

@@ -6,6 +6,7 @@ For a mini-batch x (N, D), with K latent dimensions and H units in the last hidd
     heads     mu     = h W_mu + b_mu                               (N, K)
               logvar = h W_lv + b_lv                'logvar' head  (N, K)
                      | 2 ln( ReLU(h W_s + b_s) + 0.05 )  'relu' head, the seed's sigma
+                     | ln( softplus(h W_v + b_v) + 1e-8 ) 'softplus' head, CS236's variance
     sample    z      = mu + exp(logvar / 2) * eps,  eps ~ N(0, I)  (N, K)
     decoder   logits = MLP_dec(z) W_out + b_out                    (N, D)
     loss      -ELBO  = 1/N sum_n [ -log p(x_n | z_n) + beta KL(q(z|x_n) || N(0, I)) ]
@@ -37,6 +38,8 @@ from .layers import (
     relu_sigma_logvar_backward,
     relu_sigma_logvar_forward,
     sigmoid,
+    softplus_variance_logvar_backward,
+    softplus_variance_logvar_forward,
 )
 from .likelihoods import log_likelihood, log_likelihood_grad
 from .mlp import init_params, linear_shapes
@@ -56,12 +59,14 @@ from .priors import PRIORS
 from .reparameterization import reparameterize, reparameterize_backward
 from .train import LossParts
 
-# ----- the encoder's two variance heads -----------------------------------------------------
-# Both read the last hidden layer h (N, H) and give logvar (N, K); mu's head is a plain
+# ----- the encoder's variance heads --------------------------------------------------------
+# Each reads the last hidden layer h (N, H) and give logvar (N, K); mu's head is a plain
 # linear layer. The common head reads a linear output as a log-variance: any real number
 # is one. The seed reads it as a standard deviation, made non-negative by a ReLU and kept
 # away from 0 by a floor (0.05), since sigma = 0 would make q(z|x) a spike. A unit whose
 # ReLU input is negative then sits at sigma = 0.05 and gets no gradient (lesson 08).
+# Stanford's CS236 reads it as a variance made positive by a softplus, which never cuts a
+# unit off; it is here to follow that course's published setup (benchmarks/reproduce.py).
 
 def logvar_head_forward(params, h: np.ndarray, config: ModelConfig):
     """logvar = h W_lv + b_lv.  h (N, H) -> logvar (N, K); returns (logvar, cache)."""
@@ -91,10 +96,27 @@ def relu_sigma_head_backward(dlogvar, cache, grads, compute_dh: bool):
     return dh
 
 
+def softplus_variance_head_forward(params, h: np.ndarray, config: ModelConfig):
+    """s = h W_v + b_v, logvar = ln(softplus(s) + 1e-8).  (N, H) -> (N, K)."""
+    s, linear_cache = linear_forward(h, params["enc.var.W"], params["enc.var.b"])
+    logvar, head_cache = softplus_variance_logvar_forward(s)
+    return logvar, (linear_cache, head_cache)
+
+
+def softplus_variance_head_backward(dlogvar, cache, grads, compute_dh: bool):
+    """Through ln(softplus(s) + 1e-8), then the linear layer; returns dh or None."""
+    linear_cache, head_cache = cache
+    ds = softplus_variance_logvar_backward(dlogvar, head_cache)
+    dh, _, _ = linear_backward(ds, linear_cache, compute_dx=compute_dh,
+                               out=(grads["enc.var.W"], grads["enc.var.b"]))
+    return dh
+
+
 # name of the head's layer, its forward, its backward
 VARIANCE_HEADS = {
     "logvar": ("enc.logvar", logvar_head_forward, logvar_head_backward),
     "relu": ("enc.sigma", relu_sigma_head_forward, relu_sigma_head_backward),
+    "softplus": ("enc.var", softplus_variance_head_forward, softplus_variance_head_backward),
 }
 
 

@@ -286,6 +286,16 @@ def sigma_head_inputs():
     return grid_arrays(matrix_shapes(), grid_floats_away_from_zero(3))
 
 
+def softplus_head_inputs():
+    """s (N, K) float64, the softplus variance head's pre-activation: [-24, 6] on the 1/16 grid.
+
+    The head is smooth everywhere, so 0 is allowed; below about -18 softplus(s) ~ exp(s)
+    falls under CS236's floor of 1e-8, so the range covers both sides of where the floor
+    takes over, and up to 6 the softplus's near-linear side.
+    """
+    return grid_arrays(matrix_shapes(), grid_floats(-24, 6))
+
+
 @st.composite
 def reparameterization_inputs(draw):
     """(mu, logvar, eps), each (N, K) float64, N 1..4, K 1..5.

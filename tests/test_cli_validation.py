@@ -145,7 +145,7 @@ CASES = [
     ("train --binarize otsu", "argument --binarize"),
     ("train --model gan", "argument --model"),
     ("train --likelihood poisson", "argument --likelihood"),
-    ("train --variance-head softplus", "argument --variance-head"),
+    ("train --variance-head logstd", "argument --variance-head"),
     ("train --activation sigmoid", "argument --activation"),
     ("train --prior vamp", "argument --prior"),
     ("train --objective rws", "argument --objective"),

@@ -12,6 +12,7 @@ import math
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,8 +27,8 @@ from reproduce_setups import SETUPS  # noqa: E402
 
 import numvae as nv  # noqa: E402
 
-NAMES = ["cs236-vae", "cs236-gmvae", "burda-vae", "burda-iwae-k5", "burda-iwae-k50", "pythae-rm-vae",
-         "pythae-rm-vae-1000"]
+NAMES = ["cs236-vae", "cs236-vae-softplus-head", "cs236-gmvae", "burda-vae", "burda-iwae-k5",
+         "burda-iwae-k50", "pythae-rm-vae", "pythae-rm-vae-1000"]
 CS236_KEYS = ["negative_elbo", "kl", "reconstruction", "negative_L_1", "negative_L_10", "negative_L_100",
               "negative_L_1000"]
 needs_mnist = pytest.mark.skipif(not os.environ.get("NUMVAE_DATA_DIR"),
@@ -106,6 +107,14 @@ def test_burda_networks_schedule_and_optimizer(name, k):
                                                             1.4e-4, 1e-4])
     assert setup.adam == {"beta1": 0.9, "beta2": 0.999, "eps": 1e-4}
     assert setup.evaluation.ks == {5000: 1} and setup.evaluation.images == "test-dynamic"
+
+
+def test_cs236_softplus_head_is_cs236_vae_with_cs236s_variance():
+    """The test setup differs from cs236-vae in the encoder's variance head and nothing else."""
+    a, b = SETUPS["cs236-vae"], SETUPS["cs236-vae-softplus-head"]
+    assert b.model == {**a.model, "variance_head": "softplus"} and b.differences == ()
+    assert replace(b, name=a.name, title=a.title, model=a.model, differences=a.differences) == a
+    assert shapes(b.name)["enc.var.W"] == (300, 10) and "enc.logvar.W" not in shapes(b.name)
 
 
 def test_pythae_1000_is_pythae_continued_step_for_step():

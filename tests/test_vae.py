@@ -15,7 +15,7 @@ def digits_batch(n=8, offset=0):
 
 @pytest.mark.parametrize("hidden", [(16,), (12, 10)], ids=["1-hidden", "2-hidden"])
 @pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
-@pytest.mark.parametrize("head", ["logvar", "relu"])
+@pytest.mark.parametrize("head", ["logvar", "relu", "softplus"])
 def test_vae_loss_gradients(head, likelihood, hidden):
     rng = np.random.default_rng(7)
     model = nv.VAE(nv.ModelConfig(input_dim=64, hidden=hidden, latent=2, likelihood=likelihood,

@@ -338,7 +338,8 @@ def add_model_options(p: argparse.ArgumentParser, defaults: dict, help_default,
                    help=f"p(x|z): bernoulli = cross-entropy, gaussian = squared error "
                         f"(default: {shown('likelihood')})")
     p.add_argument("--variance-head", choices=VARIANCE_HEADS, default=default("variance_head"),
-                   help="encoder's variance output: logvar, or the seed's sigma = ReLU(h) + 0.05 "
+                   help="encoder's variance output: logvar, the seed's sigma = ReLU(h) + 0.05, or "
+                        "CS236's variance softplus(h) + 1e-8 "
                         f"(default: {shown('variance_head')})")
     p.add_argument("--activation", choices=ACTIVATIONS, default=default("activation"),
                    help=f"of the hidden layers (default: {shown('activation')})")
