@@ -75,6 +75,23 @@ def init_params(setup: Setup, model, train_x: np.ndarray, rng: np.random.Generat
     return params
 
 
+class KeepFixed:
+    """``optimizer``, except that the ``names`` parameters never move from their initial values.
+
+    Their gradients are zeroed before every step, so Adam's moments for them stay 0 and so
+    does their update, m_hat / (sqrt(v_hat) + eps) = 0 / eps, exactly (CS236 keeps its
+    mixture weights fixed and uniform where numvae's MixturePrior learns them).
+    """
+
+    def __init__(self, optimizer, names: tuple[str, ...]):
+        self.optimizer, self.names = optimizer, names
+
+    def step(self, params, grads, state: dict) -> None:
+        for name in self.names:
+            grads[name][...] = 0
+        self.optimizer.step(params, grads, state)
+
+
 def plan(setup: Setup, n_train: int, max_epochs: int | None, max_steps: int | None) -> list[dict]:
     """The schedule as units of work: one epoch each, or the part-epoch an iteration count ends on."""
     per_epoch = -(-n_train // setup.batch_size)
@@ -192,7 +209,7 @@ def run(args, setup: Setup) -> dict:
         xb = train_x
         if unit["batches"] * setup.batch_size < len(train_x):  # an iteration count ends mid-epoch
             xb = train_x[rng.permutation(len(train_x))[:unit["batches"] * setup.batch_size]]
-        optimizer = nv.Adam(lr=unit["lr"], **setup.adam)  # a new rate, the same state
+        optimizer = KeepFixed(nv.Adam(lr=unit["lr"], **setup.adam), setup.fixed)  # a new rate, the same state
         stats = nv.train_epoch(model, params, xb, optimizer, opt_state, rng, batch_size=setup.batch_size,
                                binarize=data["binarize"], grads=grads, progress=args.inner_progress,
                                desc=f"epoch {u + 1}")
@@ -234,6 +251,7 @@ def report(setup, args, units, history, evals, settings, eval_about, wall, load,
         "setup": setup.name, "title": setup.title, "settings": settings,
         "model": setup.model, "batch_size": setup.batch_size, "adam": {"lr": "per stage", **setup.adam},
         "init": setup.init, "prior_init": setup.prior_init, "select_on_valid": setup.select_on_valid,
+        "fixed": list(setup.fixed),
         "data": {"train": f"{settings['dataset']} training set, first {n_train} images, binarized "
                           + ("dynamically (a fresh draw every batch)" if setup.binarize == "dynamic"
                              else "statically (fixed)"),

@@ -26,9 +26,10 @@ import reproduce  # noqa: E402
 from reproduce_setups import SETUPS  # noqa: E402
 
 import numvae as nv  # noqa: E402
+from numvae.data import load_digits  # noqa: E402
 
-NAMES = ["cs236-vae", "cs236-vae-softplus-head", "cs236-gmvae", "burda-vae", "burda-iwae-k5",
-         "burda-iwae-k50", "pythae-rm-vae", "pythae-rm-vae-1000"]
+NAMES = ["cs236-vae", "cs236-vae-softplus-head", "cs236-gmvae", "cs236-gmvae-fixed-weights", "burda-vae",
+         "burda-iwae-k5", "burda-iwae-k50", "pythae-rm-vae", "pythae-rm-vae-1000"]
 CS236_KEYS = ["negative_elbo", "kl", "reconstruction", "negative_L_1", "negative_L_10", "negative_L_100",
               "negative_L_1000"]
 needs_mnist = pytest.mark.skipif(not os.environ.get("NUMVAE_DATA_DIR"),
@@ -169,6 +170,29 @@ def test_cs236_mixture_prior_starts_as_cs236s():
     assert np.abs(params["prior.means"]).max() < 6 / math.sqrt(5000)  # randn / sqrt(C K)
     assert np.allclose(np.exp(params["prior.logvars"]), math.log(2), atol=0.05)  # softplus(~0)
     assert not params["prior.logits"].any()  # uniform weights
+
+
+def test_cs236_gmvae_fixed_weights_is_cs236_gmvae_with_its_weights_fixed():
+    a, b = SETUPS["cs236-gmvae"], SETUPS["cs236-gmvae-fixed-weights"]
+    assert b.fixed == ("prior.logits",) and a.fixed == ()
+    assert replace(b, name=a.name, title=a.title, fixed=(), differences=a.differences) == a
+    assert not any("weights" in d for d in b.differences)  # the difference it removes
+
+
+@pytest.mark.parametrize("fixed", [(), ("prior.logits",)])
+def test_keep_fixed_leaves_those_parameters_exactly_where_they_started(fixed):
+    """Adam through KeepFixed: the fixed mixture weights stay 0 to the bit, the rest move;
+    without KeepFixed's names the weights move too (so the test can tell)."""
+    model = nv.VAE(nv.ModelConfig(input_dim=64, hidden=(16,), latent=2, prior="mixture", components=3))
+    rng = np.random.default_rng(0)
+    params = model.init_params(rng)
+    params["prior.logits"][...] = 0
+    start = params.copy()
+    optimizer = reproduce.KeepFixed(nv.Adam(lr=1e-2), fixed)
+    x = load_digits("train").x[:200]
+    nv.train_epoch(model, params, x, optimizer, nv.Adam().init(params), rng, batch_size=20)
+    assert np.array_equal(params["prior.logits"], start["prior.logits"]) == bool(fixed)
+    assert not np.array_equal(params["prior.means"], start["prior.means"])
 
 
 # ----- runs ----------------------------------------------------------------------------------
