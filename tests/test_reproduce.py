@@ -304,3 +304,22 @@ def test_pythae_in_torch_trains_and_prints_numvaes_curve_beside(tmp_path):
     # It learns: below 784 ln 2 = 543.4 nats, what predicting 1/2 for every pixel costs.
     assert len(curve) == 2 and all(math.isfinite(v) for v in curve)
     assert curve[1] < curve[0] < 784 * math.log(2)
+
+
+@needs_mnist
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="PyTorch is not installed")
+def test_pythae_in_torch_measures_l200_of_the_best_validation_model(tmp_path):
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "pythae_in_torch.py"), "--epochs", "2",
+                           "--limit", "500", "--nll-rounds", "2", "--json", str(tmp_path / "torch.json")],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads((tmp_path / "torch.json").read_text())
+    curve, nll = result["valid_negative_elbo"], result["negative_L_200"]
+    assert result["best_epoch"] == 1 + curve.index(min(curve))
+    assert nll["test_images"] == 500 and len(nll["rounds"]) == 2
+    assert nll["mean"] == pytest.approx(sum(nll["rounds"]) / 2)
+    # log-mean-exp of the weights is at least their mean (Jensen), and the two rounds draw
+    # anew: finite, different, close.
+    for nl, ne in zip(nll["rounds"], nll["negative_elbo_same_draws"], strict=True):
+        assert 0 < nl < ne
+    assert nll["rounds"][0] != nll["rounds"][1] and abs(nll["rounds"][0] - nll["rounds"][1]) < 1
