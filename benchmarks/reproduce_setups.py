@@ -145,7 +145,6 @@ def burda(name, k, value):
         train_images=59600, init="glorot", measure_stages=True, differences=BURDA_DIFFERENCES)
 
 
-# pythae's MultiStepLR: 1e-4, times 10^(-1/5) at each of its milestones 200, 350, 500, 750, 1000.
 CS236_VAE = Setup(name="cs236-vae", title="Stanford CS236 homework 2, VAE", dataset="mnist",
                   model=CS236_NET, batch_size=97, stages=(Stage(lr=1e-3, iterations=20000),),
                   evaluation=CS236_EVAL, targets=cs236_targets(100, 19.5, 82, 99, 97, 96, 95,
@@ -162,6 +161,7 @@ CS236_GMVAE = Setup(name="cs236-gmvae",
                         "mixture weights: CS236 keeps them uniform and fixed; numvae learns them "
                         "(softmax of logits started at 0, i.e. uniform)",
                         CS236_MIXTURE_VARIANCES))
+# pythae's MultiStepLR: 1e-4, times 10^(-1/5) at each of its milestones 200, 350, 500, 750, 1000.
 PYTHAE_STAGES = tuple(Stage(1e-4 * 10 ** (-i / 5), epochs=n)
                       for i, n in enumerate((200, 150, 150, 250, 250)))
 PYTHAE = Setup(name="pythae-rm-vae", title="Rezende and Mohamed 2015's VAE, as reproduced by pythae",

@@ -259,11 +259,12 @@ def softplus_variance_logvar_forward(s: np.ndarray, variance_floor: float = 1e-8
 def softplus_variance_logvar_backward(dlogvar: np.ndarray, cache) -> np.ndarray:
     """dlogvar/ds = softplus'(s) / var = sigmoid(s) / var.
 
-    ds = dlogvar * sigmoid(s) / var.  Shapes: (N, K) -> (N, K). For very negative s,
-    sigmoid(s) ~ softplus(s) ~ exp(s) and the slope tends to exp(s) / (exp(s) + floor):
-    near 1 while exp(s) >> floor, then falling to 0 once the floor dominates.
+    ds = dlogvar * sigmoid(s) / var: the log's derivative 1 / var, then softplus's own
+    backward. Shapes: (N, K) -> (N, K). For very negative s, sigmoid(s) ~ softplus(s) ~
+    exp(s) and the slope tends to exp(s) / (exp(s) + floor): near 1 while exp(s) >> floor,
+    then falling to 0 once the floor dominates.
     """
     s, variance = cache
     dlogvar = as_float_array("dlogvar", dlogvar)
     check_same_shape("dlogvar", dlogvar, "s", s)
-    return dlogvar * sigmoid(s) / variance
+    return softplus_backward(dlogvar / variance, s)

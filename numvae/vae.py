@@ -60,7 +60,7 @@ from .reparameterization import reparameterize, reparameterize_backward
 from .train import LossParts
 
 # ----- the encoder's variance heads --------------------------------------------------------
-# Each reads the last hidden layer h (N, H) and give logvar (N, K); mu's head is a plain
+# Each reads the last hidden layer h (N, H) and gives logvar (N, K); mu's head is a plain
 # linear layer. The common head reads a linear output as a log-variance: any real number
 # is one. The seed reads it as a standard deviation, made non-negative by a ReLU and kept
 # away from 0 by a floor (0.05), since sigma = 0 would make q(z|x) a spike. A unit whose
