@@ -179,3 +179,18 @@ def l2_cache_bytes(cpu_cache: Path = Path("/sys/devices/system/cpu/cpu0/cache"))
 
 
 ADAM_BLOCK = adam_block(l2_cache_bytes())
+
+# Two faster-looking Adams, measured inside the training step and dropped (AMD EPYC Zen 3,
+# 2 cores, per-step medians of interleaved rounds of 50 steps, December 2026):
+# - The passes on both cores, the flat buffers cut in two halves updated by two threads
+#   (NumPy releases the GIL inside a ufunc). Alone: 1.65 -> 0.95 ms per step. Inside the
+#   training step: 2.5-3.4 % *slower*, because after every matrix product OpenBLAS's
+#   worker thread keeps spinning on the second core (for up to 2^28 cycles,
+#   OPENBLAS_THREAD_TIMEOUT), where the second half then has to share it. With that
+#   timeout cut to 2^4-2^18 cycles the halves gained 7-10 %, but the products lost as
+#   much waking their worker: no better than one core.
+# - BLAS level 1 for the multiply-adds (scipy.linalg.blas sscal and saxpy: one fused pass
+#   for m <- m + (1 - b1) g instead of two NumPy passes: 0.09 ms against 0.2 ms on one
+#   core). Inside the step 3.6 % faster with SciPy's BLAS held to one thread; 3.1 times
+#   *slower* without that limit: SciPy bundles its own OpenBLAS, whose spinning threads
+#   and NumPy's then fight over the two cores. Too fragile to ship for 3.6 %.
