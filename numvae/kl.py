@@ -44,7 +44,7 @@ def kl_standard_normal(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
     Shapes: mu (N, K), logvar (N, K) -> (N,).
     """
     mu, logvar = _check_diagonal(mu=mu, logvar=logvar)
-    return 0.5 * np.sum(mu * mu + np.exp(logvar) - logvar - 1, axis=1)
+    return 0.5 * (mu * mu + np.exp(logvar) - logvar - 1).sum(axis=1)
 
 
 def kl_standard_normal_grad(mu: np.ndarray, logvar: np.ndarray, dout: np.ndarray | None = None):

@@ -52,7 +52,7 @@ def linear_backward(dout: np.ndarray, cache, compute_dx: bool = True, out=None):
     else:
         dW, db = out
         np.matmul(x.T, dout, out=dW)
-        np.sum(dout, axis=0, out=db)
+        dout.sum(axis=0, out=db)  # the method: NumPy's np.sum wrapper costs 5 us a call
     return dx, dW, db
 
 

@@ -55,7 +55,7 @@ def bernoulli_log_prob(x: np.ndarray, logits: np.ndarray) -> np.ndarray:
     """
     x, logits = _check_bernoulli(x, logits)
     # sum_d x_d l_d - sum_d softplus(l_d): two row sums, no (N, D) difference array
-    return np.einsum("nd,nd->n", x, logits) - np.sum(softplus(logits), axis=1)
+    return np.einsum("nd,nd->n", x, logits) - softplus(logits).sum(axis=1)
 
 
 def bernoulli_log_prob_grad(

@@ -243,7 +243,7 @@ class VAE:
             _no_kl_weight(beta)
             return iwae.iwae_loss(self, params, x, y=y, eps=eps, rng=rng)
         log_px, kl = self.elbo_terms(params, x, y=y, eps=eps, rng=rng)
-        recon, kl_mean = -float(np.mean(log_px)), float(np.mean(kl))
+        recon, kl_mean = -float(log_px.mean()), float(kl.mean())
         return LossParts(recon + beta * kl_mean, recon, kl_mean)
 
     def loss_and_grads(self, params, x, *, y=None, eps=None, rng=None, beta: float = 1.0, out=None):
@@ -269,7 +269,7 @@ class VAE:
         logits, dec_cache = self.decode_forward(params, z, y)  # (N, D)
         log_px = log_likelihood(x, logits, config)  # (N,): summed over pixels
         kl = self.prior.kl(params, mu, logvar, z)  # (N,): kl_standard_normal for N(0, I)
-        recon, kl_mean = -float(np.mean(log_px)), float(np.mean(kl))
+        recon, kl_mean = -float(log_px.mean()), float(kl.mean())
 
         # backward, bottom to top: d loss / d log p(x_n|z_n) = -1/N, d loss / d KL_n = beta/N
         dlogits = log_likelihood_grad(x, logits, np.full(n, -1.0 / n, dtype=x.dtype), config)
