@@ -195,3 +195,28 @@ def test_variants_benchmark_times_the_four_models(tmp_path):
         assert positive(model["median_ratio_to_vae"]), name
     for row in result["epochs"]:
         assert all(positive(row[name]["train_loss"]) for name in result["models"])
+
+
+def test_step_benchmark_takes_turns_and_both_steps_compute_the_same_losses(tmp_path):
+    # benchmarks/bench_step.py: numvae's step and the plain step in one process, in turns.
+    out = tmp_path / "step.json"
+    command = [sys.executable, str(REPO / "benchmarks" / "bench_step.py"), "--dataset", "digits",
+               "--rounds", "5", "--steps", "3", "--warmup", "2", "--json", str(out)]
+    proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(out.read_text())
+    s = result["settings"]
+    assert (s["input_dim"], s["hidden"], s["latent"], s["batch_size"]) == (64, 400, 20, 128)
+    assert (s["rounds"], s["steps"], s["warmup"]) == (5, 3, 2)
+    numvae, plain = result["numvae"], result["plain"]
+    assert len(numvae["round_ms"]) == len(plain["round_ms"]) == 5
+    assert all(positive(t) for t in numvae["round_ms"] + plain["round_ms"])
+    assert numvae["median_ms"] == pytest.approx(statistics.median(numvae["round_ms"]))
+    ratios = [a / b for a, b in zip(numvae["round_ms"], plain["round_ms"], strict=True)]
+    assert result["ratio"]["rounds"] == pytest.approx(ratios)
+    assert result["ratio"]["median"] == pytest.approx(statistics.median(ratios))
+    assert result["ratio"]["q1"] <= result["ratio"]["median"] <= result["ratio"]["q3"]
+    # the same start and the same draws: after 17 steps each, the same loss to float32 rounding
+    assert positive(numvae["last_loss"])
+    assert plain["last_loss"] == pytest.approx(numvae["last_loss"], rel=1e-5)
+    assert "numvae / plain per round" in proc.stdout
