@@ -11,10 +11,11 @@ median time per step and the median and quartiles of the per-round ratio numvae 
 two turns a fraction of a second apart see nearly the same load.
 
 Both start from the same parameters and draw the same batches and the same eps from
-Generators with the same seed, so they compute the same losses up to float32 rounding
-(the last losses are printed side by side). PyTorch is not here: it would bring its own
-thread pool into the process, next to NumPy's (``bench_train.py --compare-torch`` runs it
-in a child process instead).
+Generators with the same seed, so they compute the same losses up to float32 rounding,
+which training amplifies: equal to 1e-5 over the first steps, a few tenths of a nat
+apart after thousands (the last losses are printed side by side). PyTorch is not here:
+it would bring its own thread pool into the process, next to NumPy's
+(``bench_train.py --compare-torch`` runs it in a child process instead).
 
     python benchmarks/bench_step.py                        # MNIST, 40 rounds of 50 steps
     python benchmarks/bench_step.py --rounds 80 --json step.json
