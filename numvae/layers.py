@@ -52,7 +52,7 @@ def linear_backward(dout: np.ndarray, cache, compute_dx: bool = True, out=None):
     else:
         dW, db = out
         np.matmul(x.T, dout, out=dW)
-        dout.sum(axis=0, out=db)  # the method: NumPy's np.sum wrapper costs 5 us a call
+        dout.sum(axis=0, out=db)  # the method: np.sum's wrapper costs 5 us a call (AMD EPYC)
     return dx, dW, db
 
 

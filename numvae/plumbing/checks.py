@@ -27,7 +27,8 @@ def as_float_array(name: str, value) -> np.ndarray:
 def check_finite(name: str, arr: np.ndarray) -> None:
     """Raise ValueError when ``arr`` holds NaN or infinity."""
     # The method, not np.all(...): the same pass without NumPy's Python-level wrapper, which
-    # cost 4.7 us of the 7 us this check takes on a (128, 20) array, 15 times a training step.
+    # cost 4.7 us of the 7 us this check takes on a (128, 20) array (AMD EPYC Zen 3), 15
+    # times a training step.
     if not np.isfinite(arr).all():
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(f"{name} must be finite, got {bad} NaN or infinite value(s)")
