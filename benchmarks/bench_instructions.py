@@ -31,7 +31,6 @@ package: on Debian or Ubuntu, ``apt install valgrind``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -51,7 +50,7 @@ from bench_train import HIDDEN, LATENT, cpu_name  # noqa: E402
 
 import numvae as nv  # noqa: E402
 from numvae.cli.options import positive_int  # noqa: E402
-from numvae.plumbing.atomic import atomic_write_text  # noqa: E402
+from numvae.plumbing.atomic import atomic_write_json  # noqa: E402
 
 STEPS = ("numvae", "plain")
 
@@ -208,7 +207,7 @@ def main(argv=None) -> int:
     result = benchmark(args)
     report(result)
     if args.json:
-        atomic_write_text(args.json, json.dumps(result, indent=2) + "\n")
+        atomic_write_json(args.json, result)
         print(f"wrote {args.json}")
     return 0
 

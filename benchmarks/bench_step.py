@@ -25,7 +25,6 @@ it would bring its own thread pool into the process, next to NumPy's
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -40,7 +39,7 @@ from plain_numpy_vae import Trainer  # noqa: E402
 
 import numvae as nv  # noqa: E402
 from numvae.cli.options import positive_int  # noqa: E402
-from numvae.plumbing.atomic import atomic_write_text  # noqa: E402
+from numvae.plumbing.atomic import atomic_write_json  # noqa: E402
 
 
 class NumvaeStep:
@@ -158,7 +157,7 @@ def main(argv=None) -> int:
         return 2
     report(result)
     if args.json:
-        atomic_write_text(args.json, json.dumps(result, indent=2) + "\n")
+        atomic_write_json(args.json, result)
         print(f"wrote {args.json}")
     return 0
 

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import math
 import multiprocessing
 import os
@@ -60,7 +59,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numvae as nv  # noqa: E402
 from numvae.cli.options import positive_int  # noqa: E402
-from numvae.plumbing.atomic import atomic_write_text  # noqa: E402
+from numvae.plumbing.atomic import atomic_write_json  # noqa: E402
 from numvae.subnormals import count_subnormals  # noqa: E402
 
 HIDDEN, LATENT, BATCH_SIZE, LR = 400, 20, 128, 1e-3
@@ -563,7 +562,7 @@ def main(argv=None) -> int:
         print(f"bench_train: {err}", file=sys.stderr)
         return 2
     if args.json:
-        atomic_write_text(args.json, json.dumps(result, indent=2) + "\n")
+        atomic_write_json(args.json, result)
         print(f"wrote {args.json}")
     return 0
 

@@ -21,7 +21,6 @@ k = 5 times as many codes, so its cost is stated, not bounded.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -37,7 +36,7 @@ from bench_train import BATCH_SIZE, HIDDEN, LATENT, LR, BenchmarkError, cpu_name
 
 import numvae as nv  # noqa: E402
 from numvae.cli.options import positive_int  # noqa: E402
-from numvae.plumbing.atomic import atomic_write_text  # noqa: E402
+from numvae.plumbing.atomic import atomic_write_json  # noqa: E402
 
 COMPONENTS, K = 10, 5
 
@@ -126,7 +125,7 @@ def main(argv=None) -> int:
         print(f"bench_variants: {err}", file=sys.stderr)
         return 2
     if args.json:
-        atomic_write_text(args.json, json.dumps(result, indent=2) + "\n")
+        atomic_write_json(args.json, result)
         print(f"wrote {args.json}")
     return 0
 

@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 import numvae as nv
-from numvae.plumbing.atomic import atomic_write_text
+from numvae.plumbing.atomic import atomic_write_json
 
 
 def parse_args(argv=None):
@@ -153,7 +153,7 @@ def main(argv=None) -> int:
         result["negative_L_200"] = {"rounds": rounds, "mean": mean, "std": spread,
                                     "negative_elbo_same_draws": elbos, "test_images": len(test)}
     if args.json:
-        atomic_write_text(args.json, json.dumps(result, indent=1) + "\n")
+        atomic_write_json(args.json, result, indent=1)
     return 0
 
 

@@ -45,7 +45,7 @@ from reproduce_data import DataError, evaluation_images, load_data  # noqa: E402
 from reproduce_setups import SETUPS, Evaluation, Setup, glorot_bound  # noqa: E402
 
 import numvae as nv  # noqa: E402
-from numvae.plumbing.atomic import atomic_write_text  # noqa: E402
+from numvae.plumbing.atomic import atomic_write_json  # noqa: E402
 from numvae.plumbing.checkpoint import Checkpoint, load_checkpoint, save_checkpoint  # noqa: E402
 
 TRAINING_KEYS = ("setup", "seed", "dataset", "limit", "train_images")  # what a resumed run must share
@@ -195,7 +195,7 @@ def run(args, setup: Setup) -> dict:
                       "figures": figures, "std_over_rounds": spread, "seconds": time.perf_counter() - t0,
                       "params": f"best validation epoch {best_epoch(history)}" if setup.select_on_valid
                       else "final"})
-        atomic_write_text(evals_path, json.dumps(evals, indent=1) + "\n")
+        atomic_write_json(evals_path, evals, indent=1)
         tqdm.write(f"{setup.name} after epoch {u + 1} (stage {units[u]['stage']}): " +
                    "  ".join(f"{k} {v:.3f}" for k, v in figures.items()))
 
@@ -348,7 +348,7 @@ def main(argv=None) -> int:
         return 130
     print_summary(result)
     if args.json:
-        atomic_write_text(args.json, json.dumps(result, indent=2) + "\n")
+        atomic_write_json(args.json, result)
         print(f"wrote {args.json}")
     return 0
 

@@ -9,6 +9,7 @@ removed and the destination is untouched.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -35,3 +36,8 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     return atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+
+
+def atomic_write_json(path: str | os.PathLike, value, indent: int = 2) -> Path:
+    """Write ``value`` as indented JSON, ending in a newline, to ``path`` atomically."""
+    return atomic_write_text(path, json.dumps(value, indent=indent) + "\n")

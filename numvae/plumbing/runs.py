@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import fields
@@ -44,7 +43,7 @@ from ..autoencoder import Autoencoder
 from ..model_config import ModelConfig
 from ..optim import SGD, Adam
 from ..vae import CVAE, VAE
-from .atomic import atomic_write_text
+from .atomic import atomic_write_json, atomic_write_text
 from .checkpoint import Checkpoint, load_checkpoint
 
 CONFIG = "config.json"
@@ -113,7 +112,7 @@ def build_optimizer(config: dict):
 
 
 def write_config(folder: str | os.PathLike, config: dict) -> Path:
-    return atomic_write_text(Path(folder) / CONFIG, json.dumps(config, indent=2) + "\n")
+    return atomic_write_json(Path(folder) / CONFIG, config)
 
 
 def _format(value) -> str:
