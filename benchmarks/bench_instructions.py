@@ -19,9 +19,10 @@ numvae's structure do", exactly, and leaves "how long does that work take" to be
 The steps are bench_step's (``NumvaeStep``, ``PlainStep``): the same batches, the same
 eps, the same numbers. OpenBLAS runs on one thread here: valgrind runs a program's threads
 one at a time, and the second thread's spin-wait between products would count as work.
-callgrind runs a program about 50 times slower, so a step of 10 ms takes about half a
-second, and the four runs take a few minutes, two at a time. valgrind is not a Python
-package: on Debian or Ubuntu, ``apt install valgrind``.
+callgrind emulates every instruction, the AVX2 arithmetic of the products slowest of all:
+an MNIST step took about 12 s under it on an AMD EPYC (Zen 3), a thousand times its
+usual time, so the default four runs take about 5 minutes, two at a time. valgrind is
+not a Python package: on Debian or Ubuntu, ``apt install valgrind``.
 
     python benchmarks/bench_instructions.py                      # MNIST, 10 steps counted
     python benchmarks/bench_instructions.py --json count.json

@@ -1,6 +1,6 @@
 """benchmarks/bench_instructions.py: callgrind's counts read right, start-up cancelled.
 
-valgrind takes minutes on a step, so the suite does not run it: it checks the parts
+A valgrind run takes minutes, so the suite does not run one: it checks the parts
 that turn callgrind_annotate's text into per-step figures, the loop each valgrind run
 executes, and the message when valgrind is missing.
 """
