@@ -38,6 +38,6 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     return atomic_write(path, lambda f: f.write(text.encode("utf-8")))
 
 
-def atomic_write_json(path: str | os.PathLike, value, indent: int = 2) -> Path:
+def atomic_write_json(path: str | os.PathLike, value: object, indent: int = 2) -> Path:
     """Write ``value`` as indented JSON, ending in a newline, to ``path`` atomically."""
     return atomic_write_text(path, json.dumps(value, indent=indent) + "\n")
